@@ -1,0 +1,353 @@
+package dev.open.dag;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+
+import dev.open.dag.event.ExecutionListener;
+import dev.open.dag.policy.FailureMode;
+import dev.open.dag.policy.RetryPolicy;
+import dev.open.dag.policy.Sleeper;
+
+/**
+ * Runs DAGs: every node whose inputs have all finished starts at once on a virtual thread of its
+ * own; no thread ever waits for a parent. Immutable and thread-safe; one executor can run any
+ * number of DAGs at once.
+ *
+ * <p>Defaults ({@link #defaults()}): {@link FailureMode#FAIL_FAST}, no retries ({@link
+ * RetryPolicy#none()}), no timeout, no deadline, no concurrency limits, a new virtual thread per
+ * ready node, SLF4J's MDC filled with {@code dag}, {@code node} and {@code attempt} while a task
+ * runs.
+ *
+ * <pre>{@code
+ * DagExecutor executor = DagExecutor.builder()
+ *     .withFailureMode(FailureMode.CONTINUE)
+ *     .withDefaultRetry(RetryPolicy.builder().withMaxAttempts(3).build())
+ *     .withConcurrencyLimit("db", 4)
+ *     .withDeadline(Duration.ofMinutes(10))
+ *     .withListener(new DagMetrics(registry))
+ *     .build();
+ * RunReport report = executor.run(dag);
+ * }</pre>
+ */
+public final class DagExecutor {
+  private static final Executor VIRTUAL_THREADS = Thread::startVirtualThread;
+  private static final DagExecutor DEFAULTS = builder().build(); // after VIRTUAL_THREADS
+
+  final FailureMode failureMode;
+  final Duration deadline;
+  final Map<String, Integer> limits;
+  final int maxParallelism;
+  final RetryPolicy retry;
+  final Duration timeout;
+  final List<ExecutionListener> listeners;
+  final Executor threads;
+  final Sleeper sleeper;
+  final InstantSource clock;
+  final boolean mdc;
+
+  private DagExecutor(Builder b) {
+    this.failureMode = b.failureMode == null ? FailureMode.FAIL_FAST : b.failureMode;
+    this.deadline = b.deadline;
+    this.limits = Collections.unmodifiableMap(new LinkedHashMap<>(b.limits));
+    this.maxParallelism = b.maxParallelism;
+    this.retry = b.retry == null ? RetryPolicy.none() : b.retry;
+    this.timeout = b.timeout;
+    this.listeners = List.copyOf(b.listeners);
+    this.threads = b.threads == null ? VIRTUAL_THREADS : b.threads;
+    this.sleeper = b.sleeper == null ? Sleeper.SYSTEM : b.sleeper;
+    this.clock = b.clock == null ? InstantSource.system() : b.clock;
+    this.mdc = b.mdc == null || b.mdc;
+  }
+
+  /** Returns the executor with every default, as used by {@link Dag#run()}. */
+  public static DagExecutor defaults() {
+    return DEFAULTS;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Runs {@code dag} and blocks until every node has finished. Task failures do not throw: they
+   * are in the report ({@link RunReport#orThrow()} turns them into an exception). If the calling
+   * thread is interrupted, the run is cancelled, this method waits for its tasks to stop, restores
+   * the interrupt flag and returns the report of the cancelled run.
+   *
+   * @param dag the DAG to run
+   * @return the final report
+   */
+  public RunReport run(Dag dag) {
+    Execution execution = start(dag);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return execution.completion().get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+          execution.cancel();
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("run completion failed", e.getCause()); // never happens
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Starts a run of {@code dag} and returns its handle at once.
+   *
+   * @param dag the DAG to run
+   * @return the run in progress
+   */
+  public Execution start(Dag dag) {
+    Objects.requireNonNull(dag, "dag");
+    RunState run = new RunState(dag, this);
+    run.start();
+    return run;
+  }
+
+  /** Returns what a run does after a task failed for good. */
+  public FailureMode failureMode() {
+    return failureMode;
+  }
+
+  /** Returns the deadline of each run, if any. */
+  public Optional<Duration> deadline() {
+    return Optional.ofNullable(deadline);
+  }
+
+  /** Returns the concurrency limit per resource tag. */
+  public Map<String, Integer> concurrencyLimits() {
+    return limits;
+  }
+
+  /** Returns the maximum number of tasks running at once, or 0 for no limit. */
+  public int maxParallelism() {
+    return maxParallelism;
+  }
+
+  /** Returns the retry policy of nodes that have none of their own. */
+  public RetryPolicy defaultRetry() {
+    return retry;
+  }
+
+  /** Returns the timeout per attempt of nodes that have none of their own, if any. */
+  public Optional<Duration> defaultTimeout() {
+    return Optional.ofNullable(timeout);
+  }
+
+  /**
+   * Builds a {@link DagExecutor}. Each setting may be given once: setting it twice is a mistake
+   * and throws {@link IllegalStateException}. Not thread-safe.
+   */
+  public static final class Builder {
+    private FailureMode failureMode;
+    private Duration deadline;
+    private final Map<String, Integer> limits = new LinkedHashMap<>();
+    private int maxParallelism;
+    private RetryPolicy retry;
+    private Duration timeout;
+    private final List<ExecutionListener> listeners = new ArrayList<>();
+    private Executor threads;
+    private Sleeper sleeper;
+    private InstantSource clock;
+    private Boolean mdc;
+
+    private Builder() {}
+
+    /**
+     * Sets what a run does after a task failed for good (default {@link FailureMode#FAIL_FAST}).
+     *
+     * @param mode the failure mode
+     * @return this builder
+     */
+    public Builder withFailureMode(FailureMode mode) {
+      Objects.requireNonNull(mode, "mode");
+      requireUnset(failureMode, "failureMode");
+      this.failureMode = mode;
+      return this;
+    }
+
+    /**
+     * Sets a deadline per run: a run still going after {@code deadline} is cancelled with
+     * {@link DeadlineExceededException}.
+     *
+     * @param deadline a positive duration
+     * @return this builder
+     */
+    public Builder withDeadline(Duration deadline) {
+      requirePositive(deadline, "deadline");
+      requireUnset(this.deadline, "deadline");
+      this.deadline = deadline;
+      return this;
+    }
+
+    /**
+     * Limits how many tasks carrying {@code tag} run at once (in each run). Nodes calling a
+     * backend carry the backend's name as a tag. A {@code map} node's limit applies to its
+     * elements. A task waiting to retry keeps its permits.
+     *
+     * @param tag a resource tag or backend name
+     * @param permits at least 1
+     * @return this builder
+     */
+    public Builder withConcurrencyLimit(String tag, int permits) {
+      Objects.requireNonNull(tag, "tag");
+      if (tag.isBlank()) {
+        throw new IllegalArgumentException("tag must not be blank");
+      }
+      if (permits < 1) {
+        throw new IllegalArgumentException("permits of '" + tag + "' must be >= 1, was " + permits);
+      }
+      Integer previous = limits.putIfAbsent(tag, permits);
+      if (previous != null) {
+        throw new IllegalStateException(
+            "concurrency limit of '" + tag + "' was already set to " + previous);
+      }
+      return this;
+    }
+
+    /**
+     * Limits how many tasks run at once in each run, whatever their tags.
+     *
+     * @param tasks at least 1
+     * @return this builder
+     */
+    public Builder withMaxParallelism(int tasks) {
+      if (tasks < 1) {
+        throw new IllegalArgumentException("maxParallelism must be >= 1, was " + tasks);
+      }
+      if (maxParallelism != 0) {
+        throw new IllegalStateException("maxParallelism was already set to " + maxParallelism);
+      }
+      this.maxParallelism = tasks;
+      return this;
+    }
+
+    /**
+     * Sets the retry policy of nodes without one of their own (default {@link RetryPolicy#none()}).
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder withDefaultRetry(RetryPolicy policy) {
+      Objects.requireNonNull(policy, "policy");
+      requireUnset(retry, "defaultRetry");
+      this.retry = policy;
+      return this;
+    }
+
+    /**
+     * Sets the timeout per attempt of nodes without one of their own (default: none).
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder withDefaultTimeout(Duration timeout) {
+      requirePositive(timeout, "timeout");
+      requireUnset(this.timeout, "defaultTimeout");
+      this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * Adds a listener to the events of every run. May be called several times.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder withListener(ExecutionListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Sets where ready nodes run (default: a new virtual thread each). A test seam, and the way to
+     * compare with other schedulers on the same threads. Cancellation interrupts the threads
+     * running tasks, so the executor must not share them with unrelated work.
+     *
+     * @param executor runs each ready node's work
+     * @return this builder
+     */
+    public Builder withExecutor(Executor executor) {
+      Objects.requireNonNull(executor, "executor");
+      requireUnset(threads, "executor");
+      this.threads = executor;
+      return this;
+    }
+
+    /**
+     * Sets how the executor waits between retries (default {@link Sleeper#SYSTEM}): the seam for
+     * time in tests.
+     *
+     * @param sleeper the sleeper
+     * @return this builder
+     */
+    public Builder withSleeper(Sleeper sleeper) {
+      Objects.requireNonNull(sleeper, "sleeper");
+      requireUnset(this.sleeper, "sleeper");
+      this.sleeper = sleeper;
+      return this;
+    }
+
+    /**
+     * Sets the clock that dates runs (default: the system clock). Times within a run are measured
+     * with {@link System#nanoTime()} from the run's start.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder withClock(InstantSource clock) {
+      Objects.requireNonNull(clock, "clock");
+      requireUnset(this.clock, "clock");
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Sets whether SLF4J's MDC carries {@code dag}, {@code node} and {@code attempt} while a task
+     * runs (default true).
+     *
+     * @param enabled true to fill the MDC
+     * @return this builder
+     */
+    public Builder withMdc(boolean enabled) {
+      requireUnset(mdc, "mdc");
+      this.mdc = enabled;
+      return this;
+    }
+
+    /** Returns a new executor with this builder's settings. */
+    public DagExecutor build() {
+      return new DagExecutor(this);
+    }
+
+    private static void requireUnset(Object current, String name) {
+      if (current != null) {
+        throw new IllegalStateException(name + " was already set to " + current);
+      }
+    }
+
+    private static void requirePositive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package dev.open.dag;
+
+/** How a node ended in a run. */
+public enum NodeStatus {
+  /** The task returned a value. */
+  SUCCEEDED,
+  /** The task threw on its last allowed attempt (see {@link NodeReport#error()}). */
+  FAILED,
+  /** The task never ran because a node it depends on failed. */
+  SKIPPED,
+  /** The run was cancelled before the task started, or while it ran. */
+  CANCELLED
+}

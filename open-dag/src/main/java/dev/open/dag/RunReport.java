@@ -1,0 +1,191 @@
+package dev.open.dag;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.AbstractList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.RandomAccess;
+
+/**
+ * The final report of a run: how each node ended, with attempts, times and errors, and the values
+ * of the kept nodes (sinks and {@link NodeSpec#retain() retained} nodes). Immutable and
+ * thread-safe; per-node reports are created on demand, so a report of a million nodes stays small.
+ */
+public final class RunReport {
+  private final Dag dag;
+  private final long runId;
+  private final RunStatus status;
+  private final Instant startedAt;
+  private final Instant finishedAt;
+  private final Throwable failure;
+  private final RunState.Outcomes outcomes;
+  private final int[] counts;
+
+  RunReport(Dag dag, long runId, RunStatus status, Instant startedAt, Instant finishedAt,
+      Throwable failure, RunState.Outcomes outcomes, int[] counts) {
+    this.dag = dag;
+    this.runId = runId;
+    this.status = status;
+    this.startedAt = startedAt;
+    this.finishedAt = finishedAt;
+    this.failure = failure;
+    this.outcomes = outcomes;
+    this.counts = counts;
+  }
+
+  /** Returns the DAG that was run. */
+  public Dag dag() {
+    return dag;
+  }
+
+  /** Returns the run's id. */
+  public long runId() {
+    return runId;
+  }
+
+  /** Returns how the run ended. */
+  public RunStatus status() {
+    return status;
+  }
+
+  /** Returns true when every node succeeded. */
+  public boolean succeeded() {
+    return status == RunStatus.SUCCEEDED;
+  }
+
+  /** Returns when the run started. */
+  public Instant startedAt() {
+    return startedAt;
+  }
+
+  /** Returns when the run finished. */
+  public Instant finishedAt() {
+    return finishedAt;
+  }
+
+  /** Returns how long the run took. */
+  public Duration duration() {
+    return Duration.between(startedAt, finishedAt);
+  }
+
+  /**
+   * Returns why the run did not succeed: its first task failure ({@link TaskFailedException}), or
+   * the reason it was cancelled ({@link RunCancelledException}, {@link
+   * DeadlineExceededException}). Empty when the run succeeded.
+   */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure);
+  }
+
+  /**
+   * Returns the number of nodes that ended with {@code status}.
+   *
+   * @param status a node status
+   * @return how many nodes ended so
+   */
+  public int count(NodeStatus status) {
+    return counts[status.ordinal()];
+  }
+
+  /** Returns the number of nodes per status, for every status. */
+  public Map<NodeStatus, Integer> counts() {
+    Map<NodeStatus, Integer> map = new EnumMap<>(NodeStatus.class);
+    for (NodeStatus s : NodeStatus.values()) {
+      map.put(s, counts[s.ordinal()]);
+    }
+    return map;
+  }
+
+  /**
+   * Returns the report of one node.
+   *
+   * @param node a node of this run's DAG
+   * @return its report
+   */
+  public NodeReport node(Node<?> node) {
+    return outcomes.report(dag.indexOf(node));
+  }
+
+  /**
+   * Returns the report of the node named {@code name}.
+   *
+   * @param name a node name
+   * @return its report
+   * @throws IllegalArgumentException if the DAG has no such node
+   */
+  public NodeReport node(String name) {
+    Node<?> node = dag.node(name).orElseThrow(() -> new IllegalArgumentException(
+        "DAG '" + dag.name() + "' has no node named '" + name + "'"));
+    return node(node);
+  }
+
+  /** Returns the reports of all nodes, in the DAG's topological order. */
+  public List<NodeReport> nodes() {
+    return new Reports();
+  }
+
+  /**
+   * Returns the value of a kept node (a sink, or a node marked {@link NodeSpec#retain()}).
+   *
+   * @param node a node of this run's DAG
+   * @param <T> the value's type
+   * @return its value (may be null)
+   * @throws IllegalArgumentException if the node's value was not kept
+   * @throws DagExecutionException if the node did not succeed, with the reason as cause
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T result(Node<T> node) {
+    int index = dag.indexOf(node);
+    if (!node.isRetained() && !dag.isSink(index)) {
+      throw new IllegalArgumentException("the value of node '" + node.name() + "' was released "
+          + "after its last consumer finished; mark it retain() to read it after the run");
+    }
+    NodeReport report = outcomes.report(index);
+    if (report.status() != NodeStatus.SUCCEEDED) {
+      throw new DagExecutionException("node '" + node.name() + "' of DAG '" + dag.name() + "' "
+          + report.status().name().toLowerCase(java.util.Locale.ROOT), report.error());
+    }
+    return (T) outcomes.result(index);
+  }
+
+  /**
+   * Returns this report when the run succeeded.
+   *
+   * @return this report
+   * @throws DagExecutionException if it did not, with {@link #failure()} as cause
+   */
+  public RunReport orThrow() {
+    if (status != RunStatus.SUCCEEDED) {
+      throw new DagExecutionException("run " + runId + " of DAG '" + dag.name() + "' "
+          + status.name().toLowerCase(java.util.Locale.ROOT) + ": " + summary(), failure);
+    }
+    return this;
+  }
+
+  /** Returns a one-line summary: counts per status and the run's duration. */
+  public String summary() {
+    return count(NodeStatus.SUCCEEDED) + " succeeded, " + count(NodeStatus.FAILED) + " failed, "
+        + count(NodeStatus.SKIPPED) + " skipped, " + count(NodeStatus.CANCELLED)
+        + " cancelled in " + duration().toMillis() + " ms";
+  }
+
+  @Override
+  public String toString() {
+    return "RunReport[" + dag.name() + " #" + runId + " " + status + ": " + summary() + "]";
+  }
+
+  private final class Reports extends AbstractList<NodeReport> implements RandomAccess {
+    @Override
+    public NodeReport get(int i) {
+      return outcomes.report(dag.topologicalOrder[i]);
+    }
+
+    @Override
+    public int size() {
+      return dag.size();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.open.dag.event;
+
+import java.time.Duration;
+
+import dev.open.dag.RunReport;
+
+/**
+ * Receives the events of runs. Register with {@link
+ * dev.open.dag.DagExecutor.Builder#withListener(ExecutionListener)}; every method has an empty
+ * default, so implement only what you need.
+ *
+ * <p>Methods are called synchronously on the thread of the task concerned, so they must be fast
+ * and thread-safe: many tasks report at once. An exception thrown by a listener is logged and
+ * otherwise ignored; it never changes the run.
+ */
+public interface ExecutionListener {
+
+  /**
+   * A run has started.
+   *
+   * @param event the run
+   */
+  default void onRunStarted(RunStartedEvent event) {}
+
+  /**
+   * A task has started running: sent once per task, before its first attempt. Every started task
+   * later ends with exactly one of {@code onTaskSucceeded}, {@code onTaskFailed} or {@code
+   * onTaskCancelled}.
+   *
+   * @param event the task
+   */
+  default void onTaskStarted(TaskEvent event) {}
+
+  /**
+   * An attempt failed and will be tried again after {@code delay}. For a {@code map} node, sent
+   * for each element attempt that is retried.
+   *
+   * @param event the task; {@code error} is the attempt's failure
+   * @param delay the backoff before the next attempt
+   */
+  default void onTaskRetrying(TaskEvent event, Duration delay) {}
+
+  /**
+   * A task succeeded.
+   *
+   * @param event the task; {@code duration} covers all its attempts
+   */
+  default void onTaskSucceeded(TaskEvent event) {}
+
+  /**
+   * A task failed for good.
+   *
+   * @param event the task; {@code error} is a {@link dev.open.dag.TaskFailedException}
+   */
+  default void onTaskFailed(TaskEvent event) {}
+
+  /**
+   * A task was skipped because a node it depends on failed.
+   *
+   * @param event the task
+   */
+  default void onTaskSkipped(TaskEvent event) {}
+
+  /**
+   * A task was cancelled, before or while running.
+   *
+   * @param event the task
+   */
+  default void onTaskCancelled(TaskEvent event) {}
+
+  /**
+   * A run has finished: every task has ended.
+   *
+   * @param report the final report
+   */
+  default void onRunFinished(RunReport report) {}
+}

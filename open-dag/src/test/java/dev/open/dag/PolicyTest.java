@@ -1,0 +1,366 @@
+package dev.open.dag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+import dev.open.dag.policy.FailureMode;
+import dev.open.dag.policy.RetryPolicy;
+import dev.open.dag.policy.Sleeper;
+
+class PolicyTest {
+
+  /** A sleeper that records delays and returns at once: backoff without waiting. */
+  static final class RecordingSleeper implements Sleeper {
+    final List<Duration> delays = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void sleep(Duration delay) {
+      delays.add(delay);
+    }
+  }
+
+  @Test
+  void retriesWithExponentialBackoffUntilSuccess() {
+    RecordingSleeper sleeper = new RecordingSleeper();
+    AtomicInteger calls = new AtomicInteger();
+    RetryPolicy retry = RetryPolicy.builder()
+        .withMaxAttempts(5)
+        .withBackoff(Duration.ofMillis(100), Duration.ofMillis(300))
+        .withJitter(0)
+        .build();
+    DagBuilder b = Dag.builder("retry");
+    Node<Integer> flaky = b.node("flaky").withRetry(retry).task(() -> {
+      if (calls.incrementAndGet() < 4) {
+        throw new IOException("transient " + calls.get());
+      }
+      return calls.get();
+    });
+    RunReport report = DagExecutor.builder().withSleeper(sleeper).build().run(b.build());
+
+    assertThat(report.result(flaky)).isEqualTo(4);
+    assertThat(report.node(flaky).attempts()).isEqualTo(4);
+    assertThat(sleeper.delays).containsExactly(
+        Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(300));
+  }
+
+  @Test
+  void givesUpAfterMaxAttemptsWithTheLastCause() {
+    AtomicInteger calls = new AtomicInteger();
+    DagBuilder b = Dag.builder("give-up");
+    b.task("always", () -> {
+      throw new IOException("boom " + calls.incrementAndGet());
+    });
+    RunReport report = DagExecutor.builder()
+        .withSleeper(new RecordingSleeper())
+        .withDefaultRetry(RetryPolicy.builder().withMaxAttempts(3).build())
+        .build().run(b.build());
+
+    NodeReport node = report.node("always");
+    assertThat(node.status()).isEqualTo(NodeStatus.FAILED);
+    assertThat(node.attempts()).isEqualTo(3);
+    assertThat(node.error()).isInstanceOf(TaskFailedException.class)
+        .hasMessage("task 'always' of DAG 'give-up' failed after 3 attempts: "
+            + "java.io.IOException: boom 3")
+        .hasCauseInstanceOf(IOException.class);
+    assertThat(((TaskFailedException) node.error()).node()).isEqualTo("always");
+    assertThat(report.failure()).containsSame(node.error());
+  }
+
+  @Test
+  void retriesOnlyHandledFailuresAndAbortsOnOthers() {
+    RetryPolicy retry = RetryPolicy.builder()
+        .withMaxAttempts(5).withDelay(Duration.ZERO)
+        .handle(IOException.class)
+        .abortOn(java.io.FileNotFoundException.class)
+        .build();
+    AtomicInteger wrong = new AtomicInteger();
+    AtomicInteger aborting = new AtomicInteger();
+    DagBuilder b = Dag.builder("handled");
+    b.node("wrongType").withRetry(retry).task(() -> {
+      wrong.incrementAndGet();
+      throw new IllegalStateException("not retried");
+    });
+    b.node("aborting").withRetry(retry).task(() -> {
+      aborting.incrementAndGet();
+      throw new java.io.FileNotFoundException("gone");
+    });
+    RunReport report = DagExecutor.builder().withFailureMode(FailureMode.CONTINUE).build()
+        .run(b.build());
+
+    assertThat(wrong).hasValue(1);
+    assertThat(aborting).hasValue(1);
+    assertThat(report.count(NodeStatus.FAILED)).isEqualTo(2);
+  }
+
+  @Test
+  void errorsAreNotRetriedByDefault() {
+    AtomicInteger calls = new AtomicInteger();
+    DagBuilder b = Dag.builder("error");
+    b.task("oom", () -> {
+      calls.incrementAndGet();
+      throw new AssertionError("an Error");
+    });
+    RunReport report = DagExecutor.builder()
+        .withDefaultRetry(RetryPolicy.builder().withDelay(Duration.ZERO).build())
+        .build().run(b.build());
+
+    assertThat(calls).hasValue(1);
+    assertThat(report.node("oom").error()).hasCauseInstanceOf(AssertionError.class);
+  }
+
+  @Test
+  void jitterStaysWithinItsBounds() {
+    RetryPolicy retry = RetryPolicy.builder()
+        .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(10)).withJitter(0.5).build();
+    assertThat(retry.delayAfter(1, 0.0)).isEqualTo(Duration.ofMillis(50));
+    assertThat(retry.delayAfter(1, 0.5)).isEqualTo(Duration.ofMillis(100));
+    assertThat(retry.delayAfter(3, 0.5)).isEqualTo(Duration.ofMillis(400));
+    for (int i = 0; i < 1000; i++) {
+      assertThat(retry.delayAfter(2)).isBetween(Duration.ofMillis(100), Duration.ofMillis(300));
+    }
+  }
+
+  @Test
+  void timesOutAnAttemptByInterruptingItAndRetries() {
+    AtomicInteger calls = new AtomicInteger();
+    DagBuilder b = Dag.builder("timeout");
+    Node<String> slowThenFast = b.node("slowThenFast")
+        .withTimeout(Duration.ofMillis(50))
+        .withRetry(RetryPolicy.builder().withMaxAttempts(2).withDelay(Duration.ZERO).build())
+        .task(() -> {
+          if (calls.incrementAndGet() == 1) {
+            Thread.sleep(10_000);
+          }
+          return "second";
+        });
+    RunReport report = b.build().run();
+
+    assertThat(report.result(slowThenFast)).isEqualTo("second");
+    assertThat(report.node(slowThenFast).attempts()).isEqualTo(2);
+    assertThat(report.duration()).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aTimedOutTaskFailsWithTaskTimeoutException() {
+    DagBuilder b = Dag.builder("timeout");
+    b.node("sleepy").withTimeout(Duration.ofMillis(30)).task(() -> {
+      Thread.sleep(10_000);
+      return 1;
+    });
+    RunReport report = b.build().run();
+
+    Throwable error = report.node("sleepy").error();
+    assertThat(error).isInstanceOf(TaskFailedException.class)
+        .cause().isInstanceOf(TaskTimeoutException.class)
+        .hasMessage("attempt 1 of task 'sleepy' timed out after PT0.03S")
+        .cause().isInstanceOf(InterruptedException.class);
+  }
+
+  @Test
+  void theDefaultTimeoutAppliesToNodesWithoutTheirOwn() {
+    DagBuilder b = Dag.builder("default-timeout");
+    b.task("sleepy", () -> {
+      Thread.sleep(10_000);
+      return 1;
+    });
+    RunReport report = DagExecutor.builder().withDefaultTimeout(Duration.ofMillis(30)).build()
+        .run(b.build());
+    assertThat(report.node("sleepy").error()).cause().isInstanceOf(TaskTimeoutException.class);
+  }
+
+  @Test
+  void aDeadlineCancelsTheRun() {
+    DagBuilder b = Dag.builder("deadline");
+    Node<Integer> slow = b.task("slow", () -> {
+      Thread.sleep(10_000);
+      return 1;
+    });
+    b.task("after", slow, x -> x);
+    RunReport report = DagExecutor.builder().withDeadline(Duration.ofMillis(100)).build()
+        .run(b.build());
+
+    assertThat(report.status()).isEqualTo(RunStatus.CANCELLED);
+    assertThat(report.failure()).get().isInstanceOf(DeadlineExceededException.class);
+    assertThat(report.node("slow").status()).isEqualTo(NodeStatus.CANCELLED);
+    assertThat(report.node("after").status()).isEqualTo(NodeStatus.CANCELLED);
+    assertThat(report.node("after").error()).isInstanceOf(DeadlineExceededException.class);
+    assertThat(report.duration()).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void limitsConcurrencyPerTag() {
+    ConcurrencyProbe db = new ConcurrencyProbe();
+    ConcurrencyProbe all = new ConcurrencyProbe();
+    DagBuilder b = Dag.builder("limits");
+    for (int i = 0; i < 40; i++) {
+      b.node("db" + i).withTags("db").task(() -> all.during(() -> db.during(() -> sleep(5))));
+      b.node("free" + i).task(() -> all.during(() -> sleep(5)));
+    }
+    RunReport report = DagExecutor.builder().withConcurrencyLimit("db", 3).build().run(b.build());
+
+    assertThat(report.succeeded()).isTrue();
+    assertThat(db.max()).isBetween(1, 3);
+    assertThat(all.max()).isGreaterThan(3); // untagged tasks are not limited
+  }
+
+  @Test
+  void limitsNodesWithSeveralTagsByEachTag() {
+    ConcurrencyProbe a = new ConcurrencyProbe();
+    ConcurrencyProbe both = new ConcurrencyProbe();
+    DagBuilder b = Dag.builder("two-tags");
+    for (int i = 0; i < 30; i++) {
+      b.node("a" + i).withTags("a").task(() -> a.during(() -> sleep(3)));
+      b.node("ab" + i).withTags("a", "b").task(() -> a.during(() -> both.during(() -> sleep(3))));
+    }
+    RunReport report = DagExecutor.builder()
+        .withConcurrencyLimit("a", 4).withConcurrencyLimit("b", 1).build().run(b.build());
+
+    assertThat(report.succeeded()).isTrue();
+    assertThat(a.max()).isBetween(1, 4);
+    assertThat(both.max()).isEqualTo(1);
+  }
+
+  @Test
+  void limitsTheElementsOfAMapAndTheWholeRun() {
+    ConcurrencyProbe probe = new ConcurrencyProbe();
+    DagBuilder b = Dag.builder("map-limit");
+    Node<List<Integer>> items = b.task("items", () -> IntStream.range(0, 50).boxed().toList());
+    Node<List<Integer>> mapped = b.node("mapped").withTags("cpu")
+        .map(items, x -> probe.during(() -> sleep(2)) + x);
+    RunReport report = DagExecutor.builder().withConcurrencyLimit("cpu", 2).build().run(b.build());
+    assertThat(report.result(mapped)).hasSize(50);
+    assertThat(probe.max()).isBetween(1, 2);
+
+    ConcurrencyProbe global = new ConcurrencyProbe();
+    DagBuilder g = Dag.builder("global");
+    Node<List<Integer>> xs = g.task("xs", () -> IntStream.range(0, 30).boxed().toList());
+    g.map("each", xs, x -> global.during(() -> sleep(2)));
+    for (int i = 0; i < 30; i++) {
+      g.task("t" + i, () -> global.during(() -> sleep(2)));
+    }
+    RunReport limited = DagExecutor.builder().withMaxParallelism(3).build().run(g.build());
+    assertThat(limited.succeeded()).isTrue();
+    assertThat(global.max()).isBetween(1, 3);
+  }
+
+  @Test
+  void failFastCancelsTheRestAndSkipsTheDescendantsOfTheFailure() throws Exception {
+    java.util.concurrent.CountDownLatch slowStarted = new java.util.concurrent.CountDownLatch(1);
+    DagBuilder b = Dag.builder("fail-fast");
+    Node<Integer> slow = b.task("slow", () -> {
+      slowStarted.countDown();
+      Thread.sleep(10_000);
+      return 1;
+    });
+    Node<Integer> bad = b.task("bad", () -> {
+      slowStarted.await();
+      throw new IllegalStateException("bad input");
+    });
+    Node<Integer> child = b.task("child", bad, x -> x);
+    b.task("grandchild", child, slow, (x, y) -> x + y);
+    b.task("afterSlow", slow, x -> x);
+    RunReport report = b.build().run();
+
+    assertThat(report.status()).isEqualTo(RunStatus.FAILED);
+    assertThat(report.node("bad").status()).isEqualTo(NodeStatus.FAILED);
+    assertThat(report.node("child").status()).isEqualTo(NodeStatus.SKIPPED);
+    assertThat(report.node("grandchild").status()).isEqualTo(NodeStatus.SKIPPED);
+    assertThat(report.node("grandchild").error()).isInstanceOf(TaskSkippedException.class)
+        .hasMessage("task 'grandchild' was skipped because 'bad' failed");
+    assertThat(report.node("slow").status()).isEqualTo(NodeStatus.CANCELLED);
+    assertThat(report.node("afterSlow").status()).isEqualTo(NodeStatus.CANCELLED);
+    assertThat(report.node("afterSlow").error()).isInstanceOf(RunCancelledException.class)
+        .hasMessageContaining("stopped after task 'bad' failed");
+    assertThat(report.failure()).get().isInstanceOf(TaskFailedException.class);
+    assertThat(report.duration()).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void continueSkipsOnlyTheDescendantsOfTheFailure() {
+    DagBuilder b = Dag.builder("continue");
+    Node<Integer> bad = b.task("bad", () -> {
+      throw new UncheckedIOException(new IOException("disk"));
+    });
+    Node<Integer> good = b.task("good", () -> 1);
+    Node<Integer> child = b.task("child", bad, good, Integer::sum);
+    b.task("grandchild", child, x -> x);
+    Node<Integer> independent = b.task("independent", good, x -> x + 1);
+    RunReport report = DagExecutor.builder().withFailureMode(FailureMode.CONTINUE).build()
+        .run(b.build());
+
+    assertThat(report.status()).isEqualTo(RunStatus.FAILED);
+    assertThat(report.result(independent)).isEqualTo(2);
+    assertThat(report.node("child").status()).isEqualTo(NodeStatus.SKIPPED);
+    assertThat(report.node("grandchild").status()).isEqualTo(NodeStatus.SKIPPED);
+    assertThat(report.counts()).containsEntry(NodeStatus.SUCCEEDED, 2)
+        .containsEntry(NodeStatus.FAILED, 1).containsEntry(NodeStatus.SKIPPED, 2)
+        .containsEntry(NodeStatus.CANCELLED, 0);
+  }
+
+  @Test
+  void aFailingMapElementFailsTheNodeAndStopsItsSiblings() {
+    AtomicInteger sleeping = new AtomicInteger();
+    AtomicInteger interrupted = new AtomicInteger();
+    DagBuilder b = Dag.builder("map-fail");
+    Node<List<Integer>> items = b.task("items", () -> IntStream.range(0, 20).boxed().toList());
+    b.map("each", items, x -> {
+      if (x == 7) {
+        throw new IllegalArgumentException("bad element " + x);
+      }
+      sleeping.incrementAndGet();
+      try {
+        Thread.sleep(10_000);
+      } catch (InterruptedException e) {
+        interrupted.incrementAndGet();
+        throw e;
+      }
+      return x;
+    });
+    RunReport report = b.build().run();
+
+    NodeReport each = report.node("each");
+    assertThat(each.status()).isEqualTo(NodeStatus.FAILED);
+    assertThat(each.error()).hasMessageContaining("task 'each' of DAG 'map-fail' failed on element 7")
+        .hasCauseInstanceOf(IllegalArgumentException.class);
+    assertThat(interrupted.get()).isEqualTo(sleeping.get()); // started siblings were stopped
+    assertThat(report.duration()).isLessThan(Duration.ofSeconds(5));
+  }
+
+  private static int sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /** Measures the highest number of threads inside {@link #during} at once. */
+  static final class ConcurrencyProbe {
+    private final AtomicInteger now = new AtomicInteger();
+    private final AtomicInteger max = new AtomicInteger();
+
+    int during(java.util.function.IntSupplier work) {
+      max.accumulateAndGet(now.incrementAndGet(), Math::max);
+      try {
+        return work.getAsInt();
+      } finally {
+        now.decrementAndGet();
+      }
+    }
+
+    int max() {
+      return max.get();
+    }
+  }
+}
