@@ -1,0 +1,148 @@
+package dev.open.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.open.bench.wfcommons.Replay;
+import dev.open.bench.wfcommons.ReplayResult;
+import dev.open.bench.wfcommons.WfFormatException;
+import dev.open.bench.wfcommons.WfFormatReader;
+import dev.open.bench.wfcommons.WfInstance;
+
+/**
+ * Entry point of {@code open-bench.jar}:
+ *
+ * <pre>
+ * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
+ * java -jar open-bench.jar heap [NODES]
+ * java -jar open-bench.jar [JMH options] [benchmark regex]
+ * </pre>
+ *
+ * Exit codes: 0 success, 1 a run failed, 2 bad usage or input (the message names the file and
+ * the task).
+ */
+public final class Main {
+  static final int OK = 0;
+  static final int RUN_FAILED = 1;
+  static final int BAD_INPUT = 2;
+
+  private static final String USAGE = """
+      usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
+             java -jar open-bench.jar heap [NODES]
+             java -jar open-bench.jar [JMH options] [benchmark regex]   (-h for JMH's help)""";
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("replay")) {
+      System.exit(replay(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+    } else if (args.length > 0 && args[0].equals("heap")) {
+      System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));
+    } else {
+      org.openjdk.jmh.Main.main(args);
+    }
+  }
+
+  /** Runs the replay command; returns the exit code. */
+  static int replay(String[] args, PrintStream out, PrintStream err) {
+    Path file = null;
+    Double scale = null;
+    Double criticalPath = null;
+    int maxParallel = 0;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--scale" -> scale = positive(args, ++i, "--scale");
+          case "--critical-path" -> criticalPath = positive(args, ++i, "--critical-path");
+          case "--max-parallel" -> {
+            maxParallel = (int) (double) positive(args, ++i, "--max-parallel");
+            if (maxParallel != Double.parseDouble(args[i])) {
+              throw new IllegalArgumentException("--max-parallel needs a whole number, got " + args[i]);
+            }
+          }
+          default -> {
+            if (args[i].startsWith("--") || file != null) {
+              throw new IllegalArgumentException("unexpected argument: " + args[i]);
+            }
+            file = Path.of(args[i]);
+          }
+        }
+      }
+      if (file == null) {
+        throw new IllegalArgumentException("no FILE given");
+      }
+      if (scale != null && criticalPath != null) {
+        throw new IllegalArgumentException("give --scale or --critical-path, not both");
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println(USAGE);
+      return BAD_INPUT;
+    }
+    if (!Files.isRegularFile(file)) {
+      err.println("error: " + file + ": no such file");
+      return BAD_INPUT;
+    }
+    ReplayResult result;
+    try {
+      WfInstance instance = WfFormatReader.read(file);
+      double cp = Replay.criticalPathSeconds(instance);
+      double s = criticalPath != null ? (cp > 0 ? criticalPath / cp : 1.0)
+          : scale != null ? scale : 1.0;
+      result = Replay.of(file, instance, s).run(maxParallel);
+    } catch (WfFormatException e) {
+      err.println("error: " + e.getMessage());
+      return BAD_INPUT;
+    }
+    out.println(toJson(result));
+    return result.status().equals("SUCCEEDED") ? OK : RUN_FAILED;
+  }
+
+  static String toJson(ReplayResult r) {
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("file", r.file());
+    line.put("workflow", r.workflow());
+    line.put("schemaVersion", r.schemaVersion());
+    line.put("tasks", r.tasks());
+    line.put("edges", r.edges());
+    line.put("maxParallel", r.maxParallel());
+    line.put("criticalPathSeconds", round(r.criticalPathSeconds()));
+    line.put("makespanSeconds", round(r.makespanSeconds()));
+    line.put("overheadPercent", Math.round(r.overheadPercent() * 100) / 100.0);
+    line.put("precedenceViolations", r.precedenceViolations());
+    line.put("exactlyOnce", r.exactlyOnce());
+    line.put("status", r.status());
+    try {
+      return new ObjectMapper().writeValueAsString(line);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static double round(double seconds) {
+    return Math.round(seconds * 1e6) / 1e6;
+  }
+
+  private static double positive(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    double value;
+    try {
+      value = Double.parseDouble(args[i]);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " needs a number, got " + args[i]);
+    }
+    if (!(value > 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(option + " must be positive, got " + args[i]);
+    }
+    return value;
+  }
+}

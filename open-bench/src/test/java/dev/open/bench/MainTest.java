@@ -1,0 +1,77 @@
+package dev.open.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+class MainTest {
+  @TempDir
+  Path dir;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int replay(String... args) {
+    return Main.replay(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void printsOneJsonLineWithTheRequiredFields() throws Exception {
+    Path file = Files.writeString(dir.resolve("two.json"), """
+        {"name": "two", "schemaVersion": "1.5", "workflow": {
+          "specification": {"tasks": [
+            {"name": "a", "id": "a", "children": ["b"]}, {"name": "b", "id": "b"}]},
+          "execution": {"tasks": [
+            {"id": "a", "runtimeInSeconds": 10}, {"id": "b", "runtimeInSeconds": 30}]}}}
+        """);
+
+    int code = replay(file.toString(), "--scale", "0.001", "--max-parallel", "4");
+
+    assertThat(code).isZero();
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(text.lines()).hasSize(1);
+    JsonNode line = new ObjectMapper().readTree(text);
+    assertThat(line.get("tasks").asInt()).isEqualTo(2);
+    assertThat(line.get("edges").asInt()).isEqualTo(1);
+    assertThat(line.get("criticalPathSeconds").asDouble()).isEqualTo(0.04);
+    assertThat(line.get("makespanSeconds").asDouble()).isGreaterThanOrEqualTo(0.04);
+    assertThat(line.get("precedenceViolations").asInt()).isZero();
+    assertThat(line.get("exactlyOnce").asBoolean()).isTrue();
+    assertThat(line.get("maxParallel").asInt()).isEqualTo(4);
+  }
+
+  @Test
+  void malformedInputExitsWith2AndNamesTheFileAndTask() throws Exception {
+    Path file = Files.writeString(dir.resolve("bad.json"), """
+        {"name": "bad", "schemaVersion": "1.5", "workflow": {
+          "specification": {"tasks": [{"name": "a", "id": "a", "parents": ["zz"]}]},
+          "execution": {"tasks": [{"id": "a", "runtimeInSeconds": 1}]}}}
+        """);
+
+    assertThat(replay(file.toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(file.toString()).contains("task 'a' lists parent \"zz\"");
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+  }
+
+  @Test
+  void badUsageExitsWith2() {
+    assertThat(replay()).isEqualTo(2);
+    assertThat(replay("x.json", "--scale", "-1")).isEqualTo(2);
+    assertThat(replay("x.json", "--scale", "1", "--critical-path", "2")).isEqualTo(2);
+    assertThat(replay("x.json", "--max-parallel", "1.5")).isEqualTo(2);
+    assertThat(replay(dir.resolve("missing.json").toString())).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage:").contains("no such file");
+  }
+}
