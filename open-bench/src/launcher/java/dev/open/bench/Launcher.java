@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,8 +14,8 @@ import java.util.Properties;
  * The jar's entry point, compiled for Java 8 so that it loads on any JVM: OPEN needs Java 21 or
  * newer (virtual threads), and the {@code java} first on a PATH is often older. On a new enough
  * JVM it calls {@link Main} directly; otherwise it finds a JDK >= 21 (JAVA_HOME, then
- * /usr/lib/jvm, newest first), runs the same command there and exits with its status, or explains
- * what it found.
+ * /usr/lib/jvm, newest first), runs the same command there with the same JVM options and exits
+ * with its status, or explains what it found.
  */
 public final class Launcher {
   private static final int MIN_JAVA = 21;
@@ -40,6 +41,8 @@ public final class Launcher {
         .toURI()).getPath();
     List<String> command = new ArrayList<String>();
     command.add(java.getPath());
+    // Keep the caller's JVM options (-Xmx, -D...) for the JVM that does the work.
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     command.add("-cp");
     command.add(jar);
     command.add("dev.open.bench.Main");

@@ -22,6 +22,7 @@ import dev.open.bench.wfcommons.WfInstance;
  * <pre>
  * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
  * java -jar open-bench.jar heap [NODES]
+ * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
  * java -jar open-bench.jar [JMH options] [benchmark regex]
  * </pre>
  *
@@ -36,6 +37,7 @@ public final class Main {
   private static final String USAGE = """
       usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
              java -jar open-bench.jar heap [NODES]
+             java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
              java -jar open-bench.jar [JMH options] [benchmark regex]   (-h for JMH's help)""";
 
   private Main() {}
@@ -43,6 +45,8 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("replay")) {
       System.exit(replay(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+    } else if (args.length > 0 && args[0].equals("schedule")) {
+      System.exit(ScheduleTiming.run(Arrays.copyOfRange(args, 1, args.length), System.out));
     } else if (args.length > 0 && args[0].equals("heap")) {
       System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));
     } else {
