@@ -1,9 +1,11 @@
 package dev.open.bench;
 
 import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 import dev.open.bench.dag.Shape;
@@ -12,30 +14,42 @@ import dev.open.dag.DagExecutor;
 import dev.open.dag.RunReport;
 
 /**
- * {@code open-bench.jar heap [NODES]}: the heap a DAG of no-op tasks needs, per shape. Run it with
- * a small {@code -Xmx} to show that a million-node DAG fits: it prints, per shape, the live heap
- * of the built DAG, the peak heap during a run (all heap pools' peaks summed, garbage included)
- * and the run time.
+ * {@code open-bench.jar heap [NODES] [SHAPE...]}: does a DAG of no-op tasks fit, and what does it
+ * cost? Run it with a small {@code -Xmx} (make bench-heap uses 512 MB, one JVM per shape): per
+ * shape it prints the live heap of the built DAG, the median time of five runs and the time the
+ * collector spent during them. Finishing at all under the {@code -Xmx} is the claim.
  */
 final class HeapFootprint {
   private HeapFootprint() {}
 
   static int run(String[] args, PrintStream out) {
     int nodes = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    List<Shape> shapes = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      shapes.add(Shape.valueOf(args[i].toUpperCase(Locale.ROOT)));
+    }
+    if (shapes.isEmpty()) {
+      shapes.addAll(List.of(Shape.values()));
+    }
     DagExecutor executor = DagExecutor.builder().withMdc(false).build();
-    out.printf(Locale.ROOT, "nodes=%d maxHeap=%d MiB%n", nodes,
-        Runtime.getRuntime().maxMemory() >> 20);
-    for (Shape shape : Shape.values()) {
+    for (Shape shape : shapes) {
       long before = liveHeap();
       Dag dag = shape.dag(nodes);
       long built = liveHeap() - before;
-      executor.run(dag); // warm up
-      resetPeaks();
-      long t0 = System.nanoTime();
-      RunReport report = executor.run(dag);
-      long millis = (System.nanoTime() - t0) / 1_000_000;
-      out.printf(Locale.ROOT, "%-8s dag=%4d MiB  peakDuringRun=%4d MiB  run=%5d ms  %s%n",
-          shape, built >> 20, peakHeap() >> 20, millis, report.status());
+      executor.run(dag); // warm-up
+      long gcBefore = gcMillis();
+      long[] millis = new long[5];
+      RunReport report = null;
+      for (int i = 0; i < millis.length; i++) {
+        long t0 = System.nanoTime();
+        report = executor.run(dag);
+        millis[i] = (System.nanoTime() - t0) / 1_000_000;
+      }
+      Arrays.sort(millis);
+      out.printf(Locale.ROOT,
+          "%-8s nodes=%d maxHeap=%d MiB  dag=%d MiB  run(median of 5)=%d ms  gc=%d ms  %s%n",
+          shape, nodes, Runtime.getRuntime().maxMemory() >> 20, built >> 20, millis[2],
+          gcMillis() - gcBefore, report.status());
       if (!report.succeeded()) {
         return 1;
       }
@@ -50,21 +64,10 @@ final class HeapFootprint {
     return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
   }
 
-  private static void resetPeaks() {
-    System.gc();
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        pool.resetPeakUsage();
-      }
-    }
-  }
-
-  private static long peakHeap() {
+  private static long gcMillis() {
     long sum = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        sum += pool.getPeakUsage().getUsed();
-      }
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      sum += Math.max(0, gc.getCollectionTime());
     }
     return sum;
   }

@@ -38,7 +38,10 @@ import dev.open.dag.policy.RetryPolicy;
  * <p>Scheduling counts finished parents: {@code pending[i]} starts at node i's number of inputs and
  * each finishing parent decrements it; the thread that brings it to zero makes node i ready. A
  * ready node runs on a new thread of the executor, except one ready child per finishing node,
- * which the finishing thread runs itself (a chain runs on one thread, without hand-offs).
+ * which the finishing thread runs itself (a chain runs on one thread, without hand-offs). A run
+ * has at most {@link #MAX_THREADS} threads: beyond that, ready nodes wait on a stack of ints that
+ * every thread drains before it ends, so a huge fan-out costs 4 bytes per waiting node rather
+ * than an unstarted thread each.
  *
  * <p>Every node moves through {@code PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED}, or from
  * {@code PENDING} (via {@code DOOMED}, once an ancestor failed) straight to {@code SKIPPED} or
@@ -88,6 +91,13 @@ final class RunState implements Execution {
   private final LongAdder nRunning = new LongAdder();
   private final LongAdder[] nFinished = {
       new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+
+  /** Threads the run may have at once; more ready nodes wait for one to free up. */
+  static final int MAX_THREADS = 1 << 16;
+  private final AtomicInteger threadsAlive = new AtomicInteger();
+  private final Object deferredLock = new Object();
+  private int[] deferred = new int[0];
+  private int deferredSize;
 
   private final Limiter limiter;
   /** Limiter slots per node; null where the node needs no permit. */
@@ -181,25 +191,82 @@ final class RunState implements Execution {
     return slots == null || dag.node(i).kind == Node.Kind.MAP ? null : slots[i];
   }
 
+  /**
+   * Starts ready node i on a thread of its own, or, when the run already has {@link
+   * #MAX_THREADS} threads, leaves it on the deferred stack for the next thread that frees up.
+   */
   private void submit(int i) {
-    try {
-      config.threads.execute(() -> runFrom(i));
-    } catch (RejectedExecutionException e) {
-      // The node never started; run its failure on this thread so that the run still ends.
-      if (state.compareAndSet(i, PENDING, RUNNING)) {
-        startedNanos[i] = System.nanoTime();
-        nRunning.increment();
-        runFrom(complete(i, FAILED, null, taskFailed(dag.node(i), -1, 0, e)));
+    if (threadsAlive.get() < MAX_THREADS) {
+      startThread(i, () -> runOnThisThread(i));
+      return;
+    }
+    synchronized (deferredLock) {
+      if (deferredSize == deferred.length) {
+        deferred = Arrays.copyOf(deferred, Math.max(1024, deferredSize * 2));
+      }
+      deferred[deferredSize++] = i;
+    }
+    if (threadsAlive.get() == 0) { // every thread left before it could see the push
+      int j = popDeferred();
+      if (j >= 0) {
+        startThread(j, () -> runOnThisThread(j));
       }
     }
   }
 
-  /** Runs node i, then whichever node each finished node hands on, until none is left. */
-  private void runFrom(int i) {
-    while (i >= 0) {
-      i = runNode(i);
+  private void startThread(int node, Runnable work) {
+    threadsAlive.incrementAndGet();
+    try {
+      config.threads.execute(work);
+    } catch (RejectedExecutionException e) {
+      threadsAlive.decrementAndGet();
+      failUnstartable(node, e);
+    }
+  }
+
+  /** The executor refused a thread: fail node i (and what it hands on) on this thread. */
+  private void failUnstartable(int i, RejectedExecutionException e) {
+    while (i >= 0 && state.compareAndSet(i, PENDING, RUNNING)) {
+      startedNanos[i] = System.nanoTime();
+      nRunning.increment();
+      i = complete(i, FAILED, null, taskFailed(dag.node(i), -1, 0, e));
+    }
+  }
+
+  private int popDeferred() {
+    synchronized (deferredLock) {
+      return deferredSize == 0 ? -1 : deferred[--deferredSize];
+    }
+  }
+
+  /**
+   * The body of every thread the run starts: runs node i (if any), then whichever node each
+   * finished node hands on, then deferred nodes, until none is left.
+   */
+  private void runOnThisThread(int i) {
+    while (true) {
+      while (i >= 0) {
+        i = runNode(i);
+      }
+      i = popDeferred();
+      if (i >= 0) {
+        continue;
+      }
+      threadsAlive.decrementAndGet();
+      i = popDeferred(); // pushed after our last look, by a thread that saw us alive
+      if (i < 0) {
+        break;
+      }
+      threadsAlive.incrementAndGet();
     }
     Thread.interrupted(); // a cancellation may have aimed at a node this thread already left
+  }
+
+  /** Hands node i, if any, to a thread: for threads that do not belong to the run. */
+  private void submitIfAny(int i) {
+    if (i >= 0) {
+      submit(i);
+    }
   }
 
   private int runNode(int i) {
@@ -540,7 +607,7 @@ final class RunState implements Execution {
     for (int e = 1; e < items.length; e++) {
       switch (admitElement(map, e)) {
         case ACQUIRED -> submitElement(map, e);
-        case REJECTED -> runFrom(runElement(map, e, false));
+        case REJECTED -> submitIfAny(runElement(map, e, false));
         case QUEUED -> { } // started by the limiter when permits free up
       }
     }
@@ -558,11 +625,13 @@ final class RunState implements Execution {
   }
 
   private void submitElement(MapRun map, int e) {
+    threadsAlive.incrementAndGet();
     try {
-      config.threads.execute(() -> runFrom(runElement(map, e, true)));
+      config.threads.execute(() -> runOnThisThread(runElement(map, e, true)));
     } catch (RejectedExecutionException ex) {
+      threadsAlive.decrementAndGet();
       map.failure.compareAndSet(null, taskFailed(map.def, e, 0, ex));
-      runFrom(elementDone(map, e, true));
+      submitIfAny(elementDone(map, e, true));
     }
   }
 
@@ -653,7 +722,7 @@ final class RunState implements Execution {
 
     @Override
     public void rejected() {
-      runFrom(runElement(map, element, false));
+      submitIfAny(runElement(map, element, false)); // on the cancelling thread
     }
   }
 

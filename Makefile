@@ -1,0 +1,96 @@
+# OPEN — the newcomer's entry point. Every target sets itself up on a fresh machine:
+# it finds a JDK >= 21 (JAVA_HOME, then /usr/lib/jvm), builds the Rust library with cargo and
+# creates the Python venv with its packages.
+#
+#   make demo    run the flagship example
+#   make test    run every test: Java (Maven), Rust (cargo), Python (pytest), Julia (if installed)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+MVN    := ./mvnw -B -ntp
+VENV   := .venv
+PY     := $(VENV)/bin/python
+JAVA    = $$(. .mvn/find-jdk.sh && open_find_jdk && echo "$$JAVA_HOME/bin/java")
+BENCH_JAR := open-bench/target/open-bench.jar
+
+.PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
+        bench bench-scheduling bench-heap bench-dask replay-all clean
+
+help:
+	@echo "make demo   - run the flagship example"
+	@echo "make test   - run every test (Java, cargo, pytest; Julia when 'julia' is on PATH)"
+	@echo "make bench  - run the benchmarks behind docs/benchmarks.md (long)"
+
+## Set-up ---------------------------------------------------------------------------------------
+
+jdk:
+	@. .mvn/find-jdk.sh && open_find_jdk && echo "using JDK at $$JAVA_HOME"
+
+cargo-check:
+	@command -v cargo >/dev/null || { echo "error: cargo not found; install Rust with rustup (https://rustup.rs)"; exit 1; }
+
+# The venv shared by pytest and the Java integration tests of the worker pools.
+venv: $(VENV)/.installed
+$(VENV)/.installed: python-worker/requirements-dev.txt
+	@command -v python3 >/dev/null || { echo "error: python3 not found (3.10+ needed)"; exit 1; }
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r python-worker/requirements-dev.txt
+	touch $@
+
+build: jdk cargo-check venv
+	$(MVN) -q package -DskipTests
+
+## The two commands -----------------------------------------------------------------------------
+
+demo: build
+	$(JAVA) -jar examples/target/open-examples.jar
+
+test: test-rust test-python test-java test-julia
+
+test-java: jdk cargo-check venv
+	$(MVN) verify -Dopen.python=$(abspath $(PY))
+
+test-rust: cargo-check
+	cargo test --manifest-path rust/Cargo.toml --release -q
+
+test-python: venv
+	$(PY) -m pytest -q python-worker/tests
+
+test-julia:
+	@if command -v julia >/dev/null; then \
+	  julia --project=julia-worker julia-worker/test/runtests.jl; \
+	else \
+	  echo "SKIPPED: Julia worker tests (julia is not on PATH)"; \
+	fi
+
+## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
+
+bench: bench-scheduling bench-heap bench-dask replay-all
+
+bench-scheduling: build
+	$(JAVA) -jar $(BENCH_JAR) SchedulingBenchmark -rf json -rff target/bench-scheduling.json
+
+bench-heap: build
+	for shape in WIDE CHAIN LAYERED; do $(JAVA) -Xmx512m -jar $(BENCH_JAR) heap 1000000 $$shape; done
+
+open-bench/.venv/.installed: open-bench/python/requirements.txt
+	python3 -m venv open-bench/.venv
+	open-bench/.venv/bin/python -m pip install -q -r open-bench/python/requirements.txt
+	touch $@
+
+bench-dask: build open-bench/.venv/.installed
+	open-bench/.venv/bin/python open-bench/python/dask_scheduling.py --nodes 100000 --runs 3 \
+	  --open-jar $(BENCH_JAR) --java "$(JAVA)"
+
+replay-all: build
+	@for f in ../shared/wfinstances/*.json; do \
+	  $(JAVA) -jar $(BENCH_JAR) replay "$$f" --critical-path 2; \
+	done
+
+clean:
+	$(MVN) -q clean
+	cargo clean --manifest-path rust/Cargo.toml
