@@ -1,0 +1,240 @@
+"""Frame codec (protocol section 2): ``length:u32be body``, ``body = header_length:u32be
+header pad buffer_0 pad buffer_1 ...``, each buffer at a body offset that is a multiple of 8.
+
+Why it looks the way it does:
+
+- Reading allocates the body as one ``bytearray`` *after* checking ``length`` against the
+  limit, then fills it in place (``readinto``), so a huge or hostile length never allocates
+  and the buffers handed on are zero-copy, 8-byte aligned ``memoryview`` slices of it.
+- Writing produces a list of parts (header bytes, padding, the buffers themselves) for
+  ``os.writev``, so large arrays are never concatenated into a new ``bytes`` object.
+- Errors carry the codes of the conformance vectors (section 7), so tests and the fatal
+  ``ProtocolError`` message name the same problem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import threading
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterable, Sequence, Union
+
+KINDS = frozenset(
+    {"hello", "call", "result", "chunk", "end", "error", "cancel", "ping", "pong", "shutdown"}
+)
+DEFAULT_MAX_FRAME = 1 << 30
+MAX_LENGTH = 0xFFFFFFFF  # what a u32 length prefix can say
+ALIGN = 8
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+_U32 = struct.Struct(">I")
+_U32x2 = struct.Struct(">II")
+_ZEROS = bytes(ALIGN)
+_IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+
+
+class FrameError(Exception):
+    """A malformed frame; ``code`` is one of the section 7 codes (``too_large``, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class FrameTooLarge(ValueError):
+    """An outgoing frame would exceed the frame limit (an error of that call, not fatal)."""
+
+
+@dataclass
+class Frame:
+    """A decoded frame: its JSON header and zero-copy views of its buffers."""
+
+    header: dict
+    buffers: list = field(default_factory=list)
+
+
+def pad_to(offset: int) -> int:
+    """Number of zero bytes that bring ``offset`` to the next multiple of 8."""
+    return -offset % ALIGN
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_frame(stream: BinaryIO, limit: int = DEFAULT_MAX_FRAME) -> Frame | None:
+    """Read one frame from a binary stream; ``None`` at end-of-file between frames.
+
+    End-of-file inside a frame (even inside the length prefix) is ``truncated``.
+    """
+    prefix = bytearray(4)
+    got = _fill(stream, memoryview(prefix))
+    if got == 0:
+        return None
+    if got < 4:
+        raise FrameError("truncated", f"stream ended after {got} of 4 length bytes")
+    (length,) = _U32.unpack(prefix)
+    if length > limit:
+        raise FrameError("too_large", f"frame of {length} bytes exceeds the limit of {limit} bytes")
+    body = bytearray(length)
+    got = _fill(stream, memoryview(body))
+    if got < length:
+        raise FrameError("truncated", f"stream ended after {got} of {length} body bytes")
+    return parse_body(body)
+
+
+def decode_frame(data: Buffer, limit: int = DEFAULT_MAX_FRAME) -> Frame:
+    """Decode the frame at the start of ``data`` (a whole frame held in memory)."""
+    frame = read_frame(io.BytesIO(data), limit)
+    if frame is None:
+        raise FrameError("truncated", "no bytes")
+    return frame
+
+
+def _fill(stream: BinaryIO, view: memoryview) -> int:
+    """``readinto`` until ``view`` is full or end-of-file; returns the bytes read."""
+    total = 0
+    size = len(view)
+    while total < size:
+        n = stream.readinto(view[total:])
+        if not n:
+            break
+        total += n
+    return total
+
+
+def parse_body(body: Buffer) -> Frame:
+    """Split a frame body into header and buffer views, checking every layout rule."""
+    view = memoryview(body)
+    size = len(view)
+    if size < 4:
+        raise FrameError("bad_header_length", f"body of {size} bytes cannot hold a header length")
+    (header_length,) = _U32.unpack_from(view, 0)
+    if header_length > size - 4:
+        raise FrameError(
+            "bad_header_length", f"header length {header_length} exceeds the body ({size} bytes)"
+        )
+    try:
+        text = bytes(view[4 : 4 + header_length]).decode("utf-8")
+        header = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FrameError("bad_header", f"header is not UTF-8 JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise FrameError("bad_header", f"header is a JSON {type(header).__name__}, not an object")
+    kind = header.get("kind")
+    if not isinstance(kind, str):
+        raise FrameError("missing_kind", "header has no string 'kind'")
+    if kind not in KINDS:
+        raise FrameError("unknown_kind", f"unknown kind {kind!r}")
+    sizes = header.get("buffers", [])
+    if not isinstance(sizes, list) or not all(
+        type(n) is int and n >= 0 for n in sizes  # noqa: E721 - bool is not a size
+    ):
+        raise FrameError("bad_buffers", "'buffers' is not a list of non-negative integers")
+    offset = 4 + header_length
+    buffers = []
+    for n in sizes:
+        offset += pad_to(offset)
+        if offset + n > size:
+            raise FrameError("bad_buffers", f"buffers need more than the {size} body bytes")
+        buffers.append(view[offset : offset + n])
+        offset += n
+    if offset != size:
+        raise FrameError(
+            "bad_buffers", f"header and buffers take {offset} bytes but the body has {size}"
+        )
+    return Frame(header, buffers)
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _byte_view(buf: Buffer) -> memoryview:
+    """A flat unsigned-byte view of ``buf`` without copying (copies only if non-contiguous)."""
+    view = buf if isinstance(buf, memoryview) else memoryview(buf)
+    if view.format == "B" and view.ndim == 1 and view.c_contiguous:
+        return view
+    if view.c_contiguous:
+        try:
+            return view.cast("B")
+        except (TypeError, ValueError):  # non-native format such as '>d'
+            pass
+    return memoryview(view.tobytes())
+
+
+def encode_header(header: dict) -> bytes:
+    """Compact UTF-8 JSON; ``allow_nan=False`` so NaN never leaks out as invalid JSON."""
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def encode_frame(
+    header: dict, buffers: Sequence[Buffer] = (), limit: int | None = None
+) -> list[memoryview | bytes]:
+    """Encode a frame as parts for ``os.writev``; sets ``header["buffers"]`` when there are any.
+
+    Raises :class:`FrameTooLarge` (nothing written yet) when the frame exceeds ``limit`` or
+    what a u32 length can express.
+    """
+    views = [_byte_view(b) for b in buffers]
+    if views:
+        header = {**header, "buffers": [v.nbytes for v in views]}
+    header_bytes = encode_header(header)
+    parts: list[memoryview | bytes] = []
+    offset = 4 + len(header_bytes)
+    for v in views:
+        pad = pad_to(offset)
+        if pad:
+            parts.append(_ZEROS[:pad])
+        parts.append(v)
+        offset += pad + v.nbytes
+    length = offset
+    if length > MAX_LENGTH or (limit is not None and length > limit):
+        bound = MAX_LENGTH if limit is None else min(limit, MAX_LENGTH)
+        raise FrameTooLarge(f"frame of {length} bytes exceeds the maximum frame size of {bound}")
+    return [_U32x2.pack(length, len(header_bytes)) + header_bytes, *parts]
+
+
+def frame_bytes(header: dict, buffers: Sequence[Buffer] = ()) -> bytes:
+    """A whole frame as one ``bytes`` (tests and small frames only)."""
+    return b"".join(bytes(p) for p in encode_frame(header, buffers))
+
+
+def write_all(fd: int, parts: Iterable[Buffer]) -> None:
+    """Write every part with ``os.writev``, resuming after partial writes."""
+    pending = [p if isinstance(p, memoryview) else memoryview(p) for p in parts]
+    i = 0
+    while i < len(pending):
+        written = os.writev(fd, pending[i : i + _IOV_MAX])
+        while i < len(pending) and written >= pending[i].nbytes:
+            written -= pending[i].nbytes
+            i += 1
+        if written:
+            pending[i] = pending[i][written:]
+
+
+class FrameWriter:
+    """Writes whole frames to a file descriptor under a lock, so frames never interleave."""
+
+    def __init__(self, fd: int, limit: int | None = DEFAULT_MAX_FRAME) -> None:
+        self.fd = fd
+        self.limit = limit
+        self.lock = threading.Lock()
+
+    def send(self, header: dict, buffers: Sequence[Buffer] = (), timeout: float = -1) -> bool:
+        """Encode and write one frame; ``False`` if the lock was not had within ``timeout``."""
+        parts = encode_frame(header, buffers, self.limit)
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        try:
+            write_all(self.fd, parts)
+        finally:
+            self.lock.release()
+        return True

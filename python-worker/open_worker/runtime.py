@@ -1,0 +1,398 @@
+"""The worker runtime: a reader thread, one execution thread, and cancellation.
+
+Threads and why:
+
+- The **main thread executes calls**, one at a time in arrival order, so task code that needs
+  the main thread (``signal.signal``, some native libraries) works.
+- A **reader thread** reads stdin frames: it queues calls, answers ``ping`` at once (even
+  during a long call), handles ``cancel``, and ends the process on ``shutdown``, end-of-file
+  or a malformed frame.
+- Every frame goes through one :class:`~open_worker.frames.FrameWriter`, whose lock keeps
+  frames from interleaving.
+
+Cancellation of the running call sets ``call.cancelled`` (checked between chunks) and, while
+the call is inside task code, raises :class:`Cancelled` in the main thread with
+``PyThreadState_SetAsyncExc``. An asynchronous exception only fires when the thread runs
+Python bytecode, so a no-op ``SIGUSR1`` handler is also signalled to the main thread (and
+re-signalled with back-off until the call leaves task code, since a signal that lands just
+before a blocking system call is lost): it wakes blocking calls such as ``time.sleep``, which
+run signal handlers on ``EINTR``, and the pending exception fires inside the handler.
+Injection happens at most once per call and only while ``_interruptible`` is set, and every
+exit from task code clears any pending injection, so the exception can never land in the
+middle of writing a frame.
+
+Stream rule: a result is streamed (``chunk``* then ``end``) when it is an *iterator* -- a
+generator or any object with both ``__iter__`` and ``__next__`` -- and not a ``str``,
+``bytes``, ``bytearray``, ``memoryview``, ``list``, ``tuple``, ``dict`` or NumPy array.
+Iterables that are not iterators (lists, tuples, dicts, sets, ranges, arrays) are values.
+
+Ending: on ``shutdown`` or end-of-file the worker exits with status 0, dropping queued calls
+and abandoning a running one without an answer; after a malformed frame it sends a fatal
+``ProtocolError`` (id 0) and exits with status 3.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import functools
+import os
+import platform
+import signal
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable
+
+from . import __version__
+from .errors import Cancelled, ProtocolError, type_name
+from .frames import FrameError, FrameTooLarge, FrameWriter, read_frame
+from .functions import Functions
+from .values import BadValue, Encoder, decode_value, numpy_module
+
+WAKE_SIGNAL = signal.SIGUSR1
+_NOT_STREAMED = (str, bytes, bytearray, memoryview, list, tuple, dict)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class FatalProtocolError(Exception):
+    """A well-framed message the worker cannot act on (e.g. a call without a valid id)."""
+
+
+@dataclass
+class Call:
+    id: int
+    header: dict
+    buffers: list
+    cancelled: bool = False
+
+
+@dataclass
+class _State:
+    queue: collections.deque = field(default_factory=collections.deque)
+    current: Call | None = None
+    interruptible: bool = False
+    stopping: bool = False
+
+
+def is_stream(result: Any) -> bool:
+    """Whether a call result is streamed as chunks (see the module docstring)."""
+    if isinstance(result, _NOT_STREAMED):
+        return False
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(result, np.ndarray):
+        return False
+    return hasattr(type(result), "__next__") and hasattr(type(result), "__iter__")
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in thread ``thread_id`` (``None`` clears a pending one); no-op without ctypes."""
+    try:
+        import ctypes
+
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except (ImportError, AttributeError):  # pragma: no cover - PyPy and friends
+        return
+    set_async(ctypes.c_ulong(thread_id), None if exc is None else ctypes.py_object(exc))
+
+
+def _wake(signum: int, frame: Any) -> None:
+    """No-op: being run is what lets a pending async exception fire in a blocked call."""
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _format_traceback(exc: BaseException) -> str:
+    """The formatted exception without the worker's own frames at the top."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+_MAX_ERROR_TEXT = 1 << 20
+
+
+def _clean_text(text: str) -> str:
+    """Error frame strings must be valid UTF-8 and small, whatever the exception carried."""
+    if len(text) > _MAX_ERROR_TEXT:
+        text = text[:_MAX_ERROR_TEXT] + "... (truncated)"
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # a broken __str__ must not lose the error
+        return f"<{type(exc).__name__} with an unprintable message>"
+
+
+def _message_id(header: dict, positive: bool) -> int:
+    value = header.get("id")
+    if type(value) is not int or (positive and value <= 0):  # noqa: E721 - bool is not an id
+        kind = header.get("kind")
+        need = "a positive integer" if positive else "an integer"
+        raise FatalProtocolError(f"{kind} needs {need} 'id', got {value!r}")
+    return value
+
+
+class Worker:
+    """One worker process's runtime; :meth:`run` must be called from the main thread."""
+
+    def __init__(
+        self, frames_in: BinaryIO, writer: FrameWriter, functions: Functions, max_frame: int
+    ) -> None:
+        self.frames_in = frames_in
+        self.writer = writer
+        self.functions = functions
+        self.max_frame = max_frame
+        self._cond = threading.Condition()
+        self._state = _State()
+        self._exec_thread = threading.get_ident()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> int:
+        """Send ``hello``, start the reader and execute calls until told to stop; returns 0."""
+        signal.signal(WAKE_SIGNAL, _wake)
+        self._send(self._hello())
+        threading.Thread(target=self._read_loop, name="open-worker-reader", daemon=True).start()
+        self._exec_loop()
+        return 0
+
+    def _hello(self) -> dict:
+        capabilities = ["stream", "cancel"]
+        if numpy_module() is not None:
+            capabilities.insert(0, "numpy")
+        return {
+            "kind": "hello",
+            "protocol": 1,
+            "language": "python",
+            "version": platform.python_version(),
+            "pid": os.getpid(),
+            "worker": f"open-python-worker/{__version__}",
+            "capabilities": capabilities,
+        }
+
+    def _exit(self, status: int) -> None:
+        """Leave now, from any thread, without cutting a frame in half (bounded wait).
+
+        The writer lock is taken and never released: nothing may be written after this.
+        """
+        self.writer.lock.acquire(timeout=5)
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(status)
+
+    def _send(self, header: dict, buffers: list | tuple = (), timeout: float = -1) -> None:
+        try:
+            self.writer.send(header, buffers, timeout=timeout)
+        except (BrokenPipeError, ConnectionResetError):
+            self._exit(0)  # the host is gone: the same as end-of-file
+
+    # ------------------------------------------------------------------ reader thread
+
+    def _read_loop(self) -> None:
+        try:
+            while True:
+                frame = read_frame(self.frames_in, self.max_frame)
+                if frame is None or frame.header["kind"] == "shutdown":
+                    self._stop()
+                    return
+                self._dispatch(frame.header, frame.buffers)
+        except (FrameError, FatalProtocolError) as exc:
+            self._fatal(str(exc))
+        except OSError as exc:
+            self._fatal(f"cannot read frames: {exc}")
+        except BaseException as exc:  # a bug here must not leave a worker that never answers
+            self._fatal(f"internal error in the reader: {exc!r}")
+
+    def _dispatch(self, header: dict, buffers: list) -> None:
+        kind = header["kind"]
+        if kind == "call":
+            call = Call(_message_id(header, positive=True), header, buffers)
+            with self._cond:
+                self._state.queue.append(call)
+                self._cond.notify()
+        elif kind == "cancel":
+            self._cancel(_message_id(header, positive=True))
+        elif kind == "ping":
+            pong: dict[str, Any] = {"kind": "pong", "id": _message_id(header, positive=False)}
+            rss = _rss()
+            if rss is not None:
+                pong["rss"] = rss
+            pong["busy"] = self._state.current is not None
+            self._send(pong)
+        else:
+            raise FatalProtocolError(f"a worker does not accept {kind!r} messages")
+
+    def _cancel(self, call_id: int) -> None:
+        dropped = None
+        with self._cond:
+            state = self._state
+            for queued in state.queue:
+                if queued.id == call_id:
+                    dropped = queued
+                    state.queue.remove(queued)
+                    break
+            else:
+                current = state.current
+                if current is not None and current.id == call_id and not current.cancelled:
+                    current.cancelled = True
+                    if state.interruptible:
+                        _set_async_exc(self._exec_thread, Cancelled)
+                        signal.pthread_kill(self._exec_thread, WAKE_SIGNAL)
+                        threading.Thread(target=self._nudge, args=(current,), daemon=True).start()
+        if dropped is not None:
+            self._send_error(call_id, "Cancelled", "cancelled before it started", "")
+
+    def _nudge(self, call: Call) -> None:
+        """Re-send the wake-up signal until the cancelled call leaves task code.
+
+        One signal is not enough: it can arrive after ``time.sleep`` released the GIL but
+        before it entered the system call, and then nothing interrupts the sleep.
+        """
+        delay = 0.01
+        while True:
+            time.sleep(delay)
+            with self._cond:
+                if self._state.current is not call or not self._state.interruptible:
+                    return
+                signal.pthread_kill(self._exec_thread, WAKE_SIGNAL)
+            delay = min(delay * 2, 1.0)
+
+    def _stop(self) -> None:
+        with self._cond:
+            self._state.stopping = True
+            self._state.queue.clear()
+            busy = self._state.current is not None
+            self._cond.notify_all()
+        if busy:
+            self._exit(0)
+
+    def _fatal(self, message: str) -> None:
+        error = {"id": 0, "type": "ProtocolError", "message": _clean_text(message)}
+        try:
+            self.writer.send({"kind": "error", **error, "traceback": "", "fatal": True}, timeout=5)
+        except (OSError, ValueError):
+            pass  # the host may be gone; the exit status still says what happened
+        self._exit(3)
+
+    # ------------------------------------------------------------------ execution thread
+
+    def _exec_loop(self) -> None:
+        cond, state = self._cond, self._state
+        while True:
+            with cond:
+                while not state.queue and not state.stopping:
+                    cond.wait()
+                if state.stopping:
+                    break
+                call = state.current = state.queue.popleft()
+            try:
+                self._execute(call)
+            finally:
+                with cond:
+                    state.current = None
+        try:
+            atexit._run_exitfuncs()  # os._exit below skips them; task modules may rely on them
+        finally:
+            self._exit(0)  # no waiting for non-daemon threads that task code left running
+
+    def _execute(self, call: Call) -> None:
+        try:
+            fn, args, kwargs = self._prepare(call)
+            result = self._guarded(call, functools.partial(fn, *args, **kwargs))
+            if is_stream(result):
+                self._stream(call, result)
+            else:
+                self._check_cancelled(call)
+                self._send_value({"kind": "result", "id": call.id}, result)
+        except Cancelled:
+            self._settle()
+            self._send_error(call.id, "Cancelled", "cancelled by the host", "")
+        except BaseException as exc:
+            self._settle()
+            self._send_error(call.id, type_name(exc), _describe(exc), _format_traceback(exc))
+
+    def _prepare(self, call: Call) -> tuple[Callable, list, dict]:
+        header = call.header
+        name, args, kwargs = header.get("function"), header.get("args", []), header.get("kwargs")
+        if not isinstance(name, str):
+            raise ProtocolError("call needs a string 'function'")
+        if not isinstance(args, list) or not isinstance(kwargs, (dict, type(None))):
+            raise ProtocolError("call 'args' must be a list and 'kwargs' an object")
+        fn = self.functions.resolve(name)
+        try:
+            args = [decode_value(v, call.buffers) for v in args]
+            kwargs = {k: decode_value(v, call.buffers) for k, v in (kwargs or {}).items()}
+        except BadValue as exc:
+            raise ProtocolError(f"bad value in call: {exc}") from None
+        return fn, args, kwargs
+
+    def _stream(self, call: Call, iterator: Any) -> None:
+        count = 0
+        try:
+            while True:
+                self._check_cancelled(call)
+                try:
+                    item = self._guarded(call, functools.partial(next, iterator))
+                except StopIteration:
+                    break
+                self._send_value({"kind": "chunk", "id": call.id, "seq": count}, item)
+                count += 1
+            self._check_cancelled(call)
+        except BaseException:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                try:
+                    close()  # run the generator's finally blocks
+                except BaseException:
+                    pass
+            raise
+        self._send({"kind": "end", "id": call.id, "count": count})
+
+    def _guarded(self, call: Call, thunk: Callable[[], Any]) -> Any:
+        """Run task code with cancellation armed; disarmed (and cleared) on every way out."""
+        try:
+            with self._cond:
+                if call.cancelled:
+                    raise Cancelled()
+                self._state.interruptible = True
+            return thunk()
+        finally:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Disarm cancellation and drop a pending async exception (idempotent)."""
+        with self._cond:
+            self._state.interruptible = False
+        _set_async_exc(self._exec_thread, None)
+
+    @staticmethod
+    def _check_cancelled(call: Call) -> None:
+        if call.cancelled:
+            raise Cancelled()
+
+    def _send_value(self, header: dict, value: Any) -> None:
+        encoder = Encoder()
+        header["value"] = encoder.encode(value)
+        try:
+            self._send(header, encoder.buffers)
+        except FrameTooLarge as exc:
+            raise ValueError(f"{header['kind']} too large to send: {exc}") from None
+
+    def _send_error(self, call_id: int, type_: str, message: str, tb: str) -> None:
+        error = {"kind": "error", "id": call_id, "type": _clean_text(type_)}
+        self._send({**error, "message": _clean_text(message), "traceback": _clean_text(tb)})

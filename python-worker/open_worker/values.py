@@ -1,0 +1,219 @@
+"""Value codec (protocol section 4): JSON plus the tagged objects ``$nd``, ``$bytes``,
+``$float`` and ``$map``.
+
+Python -> wire (:class:`Encoder`):
+
+- ``None``, ``bool``, ``str`` as JSON; ``int`` (any size) as a JSON integer; finite ``float``
+  as a JSON float, NaN and infinities as ``{"$float": ...}``;
+- ``list`` and ``tuple`` as lists; ``dict`` with ``str`` keys as objects, escaped as
+  ``{"$map": ...}`` when its only key starts with ``$``;
+- ``bytes``, ``bytearray``, ``memoryview`` as ``$bytes``;
+- NumPy arrays of the dtypes in :data:`DTYPES` as ``$nd`` -- C- or F-contiguous arrays are
+  passed to the writer as views of their own memory (no copy), other layouts are copied to C
+  order; NumPy scalars as JSON numbers/booleans; :class:`NDArray` stand-ins as ``$nd``;
+- anything else raises ``TypeError`` (reported as an error of the call).
+
+Wire -> Python (:func:`decode_value`): the reverse; ``$bytes`` becomes ``bytes``; ``$nd``
+becomes a NumPy array that *is* the received buffer (``np.frombuffer`` on a view of the frame
+body, writable, honouring dtype byte order and C/F order), or, when NumPy cannot be imported,
+a read-only :class:`NDArray` stand-in. Malformed tagged values raise :class:`BadValue`.
+
+NumPy is never imported by this module at import time: :func:`numpy_module` imports it on
+first need, and the encoder only looks at ``sys.modules`` (an array cannot exist unless NumPy
+is already loaded).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .frames import Buffer
+
+#: Supported array dtypes (NumPy type strings) and their item sizes.
+DTYPES: dict[str, int] = {"|i1": 1, "|u1": 1, "|b1": 1}
+for _kind, _size in (("f", 8), ("f", 4), ("i", 8), ("i", 4), ("i", 2), ("u", 8), ("u", 4), ("u", 2)):
+    for _order in "<>":
+        DTYPES[f"{_order}{_kind}{_size}"] = _size
+
+_FLOAT_NAMES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+_numpy: Any = None
+_numpy_tried = False
+
+
+class BadValue(ValueError):
+    """A malformed tagged value (conformance code ``bad_value``)."""
+
+
+def numpy_module() -> Any:
+    """NumPy if it can be imported (imported once, on first need), else ``None``."""
+    global _numpy, _numpy_tried
+    if not _numpy_tried:
+        _numpy_tried = True
+        try:
+            import numpy
+
+            _numpy = numpy
+        except ImportError:
+            _numpy = None
+    return _numpy
+
+
+@dataclass(frozen=True)
+class NDArray:
+    """Stand-in for a ``$nd`` array when NumPy is not importable.
+
+    ``data`` is a read-only ``memoryview`` of the received bytes, in ``order`` ("C" or "F"),
+    of ``product(shape)`` elements of ``dtype`` (a NumPy type string such as ``"<f8"``).
+    It round-trips unchanged when returned, so arrays can pass through a NumPy-less worker.
+    """
+
+    dtype: str
+    shape: tuple
+    order: str
+    data: memoryview
+
+    @property
+    def itemsize(self) -> int:
+        return DTYPES[self.dtype]
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+class Encoder:
+    """Turns Python values into JSON trees, collecting the buffers they refer to.
+
+    One encoder per frame: ``buffers`` is the frame's buffer list in order.
+    """
+
+    def __init__(self) -> None:
+        self.buffers: list[Buffer] = []
+
+    def _add(self, buf: Buffer) -> int:
+        self.buffers.append(buf)
+        return len(self.buffers) - 1
+
+    def encode(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            if math.isfinite(obj):
+                return float(obj)
+            return {"$float": "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")}
+        if isinstance(obj, (list, tuple)):
+            return [self.encode(x) for x in obj]
+        if isinstance(obj, dict):
+            return self._dict(obj)
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            return {"$bytes": {"buffer": self._add(obj)}}
+        if isinstance(obj, NDArray):
+            spec = {"buffer": self._add(obj.data), "dtype": obj.dtype, "shape": list(obj.shape)}
+            return {"$nd": {**spec, "order": obj.order}}
+        np = sys.modules.get("numpy")
+        if np is not None:
+            if isinstance(obj, np.ndarray):
+                return self._ndarray(np, obj)
+            if isinstance(obj, np.generic):  # NumPy scalar: bool_, integer, floating, ...
+                item = obj.item()
+                if not isinstance(item, np.generic):
+                    return self.encode(item)
+        cls = type(obj)
+        raise TypeError(f"cannot send a value of type {cls.__module__}.{cls.__qualname__}")
+
+    def _dict(self, obj: dict) -> dict:
+        out = {}
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise TypeError(f"map keys must be strings, not {type(key).__name__} ({key!r})")
+            out[key] = self.encode(value)
+        if len(out) == 1 and next(iter(out)).startswith("$"):
+            return {"$map": out}
+        return out
+
+    def _ndarray(self, np: Any, array: Any) -> dict:
+        dtype = array.dtype.str
+        if dtype not in DTYPES:
+            raise TypeError(f"arrays of dtype {array.dtype} ({dtype}) cannot be sent")
+        if array.flags.c_contiguous:
+            order, flat = "C", array.reshape(-1)
+        elif array.flags.f_contiguous:
+            order, flat = "F", array.reshape(-1, order="F")
+        else:
+            order, flat = "C", np.ascontiguousarray(array).reshape(-1)
+        buf = memoryview(flat.view(np.uint8))  # a view: the writer sends the array's own memory
+        spec = {"buffer": self._add(buf), "dtype": dtype, "shape": list(array.shape)}
+        return {"$nd": {**spec, "order": order}}
+
+
+def encode_value(obj: Any) -> tuple[Any, list[Buffer]]:
+    """Encode one value; returns its JSON tree and the buffers it refers to."""
+    encoder = Encoder()
+    return encoder.encode(obj), encoder.buffers
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def decode_value(tree: Any, buffers: Sequence[Buffer]) -> Any:
+    """Decode a JSON tree from a header, resolving tagged objects against ``buffers``."""
+    if isinstance(tree, list):
+        return [decode_value(x, buffers) for x in tree]
+    if isinstance(tree, dict):
+        if len(tree) == 1:
+            ((key, body),) = tree.items()
+            if key.startswith("$"):
+                return _decode_tag(key, body, buffers)
+        return {k: decode_value(v, buffers) for k, v in tree.items()}
+    return tree
+
+
+def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer]) -> Any:
+    if tag == "$float":
+        if isinstance(body, str) and body in _FLOAT_NAMES:
+            return _FLOAT_NAMES[body]
+        raise BadValue(f"$float must be 'nan', 'inf' or '-inf', not {body!r}")
+    if tag == "$map":
+        if not isinstance(body, dict):
+            raise BadValue("$map must hold an object")
+        return {k: decode_value(v, buffers) for k, v in body.items()}
+    if tag == "$bytes":
+        return bytes(_buffer(tag, body, buffers))
+    if tag == "$nd":
+        return _decode_nd(body, buffers)
+    raise BadValue(f"unknown tag {tag!r}")
+
+
+def _buffer(tag: str, body: Any, buffers: Sequence[Buffer]) -> memoryview:
+    if not isinstance(body, dict):
+        raise BadValue(f"{tag} must hold an object")
+    index = body.get("buffer")
+    if type(index) is not int or not 0 <= index < len(buffers):  # noqa: E721 - not bool
+        raise BadValue(f"{tag} refers to buffer {index!r} but the frame has {len(buffers)}")
+    buf = buffers[index]
+    return buf if isinstance(buf, memoryview) else memoryview(buf)
+
+
+def _decode_nd(body: Any, buffers: Sequence[Buffer]) -> Any:
+    buf = _buffer("$nd", body, buffers)
+    dtype, shape, order = body.get("dtype"), body.get("shape"), body.get("order", "C")
+    if dtype not in DTYPES:
+        raise BadValue(f"unsupported dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):  # noqa: E721
+        raise BadValue(f"shape must be a list of non-negative integers, not {shape!r}")
+    if order not in ("C", "F"):
+        raise BadValue(f"order must be 'C' or 'F', not {order!r}")
+    count = math.prod(shape)
+    if buf.nbytes != count * DTYPES[dtype]:
+        raise BadValue(
+            f"$nd {dtype} {shape} needs {count * DTYPES[dtype]} bytes, buffer has {buf.nbytes}"
+        )
+    np = numpy_module()
+    if np is None:
+        return NDArray(dtype, tuple(shape), order, buf.cast("B").toreadonly())
+    return np.frombuffer(buf, dtype=np.dtype(dtype), count=count).reshape(shape, order=order)
