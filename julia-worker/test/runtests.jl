@@ -1,0 +1,895 @@
+# Tests of the OPEN Julia worker (Base + the Test stdlib only).
+#
+#     julia --project=julia-worker julia-worker/test/runtests.jl
+#
+# - JSON reader/writer, frame codec and value codec, in process;
+# - every conformance vector of docs/protocol-vectors.json (protocol section 7);
+# - the example task modules, in process;
+# - end to end: real worker processes (`open_worker.jl`) spoken to over pipes.
+
+using Test
+
+const WORKER_DIR = normpath(joinpath(@__DIR__, ".."))
+const TASKS_DIR = joinpath(WORKER_DIR, "tasks")
+const WORKER_SCRIPT = joinpath(WORKER_DIR, "open_worker.jl")
+const VECTORS_PATH = joinpath(@__DIR__, "..", "..", "docs", "protocol-vectors.json")
+
+include(joinpath(WORKER_DIR, "src", "OpenWorker.jl"))
+include(joinpath(TASKS_DIR, "OdeTasks.jl"))
+include(joinpath(TASKS_DIR, "OptimTasks.jl"))
+include(joinpath(TASKS_DIR, "StatsTasks.jl"))
+include(joinpath(TASKS_DIR, "TestTasks.jl"))
+
+const OW = OpenWorker
+
+struct MyTestError <: Exception end
+
+# ------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------
+
+"Strict equality of parsed JSON: integers and floats are different kinds."
+function json_equal(a, b)
+    if a isa AbstractDict
+        b isa AbstractDict || return false
+        length(a) == length(b) || return false
+        for (k, v) in a
+            haskey(b, k) || return false
+            json_equal(v, b[k]) || return false
+        end
+        return true
+    elseif a isa AbstractVector
+        b isa AbstractVector || return false
+        length(a) == length(b) || return false
+        for (x, y) in zip(a, b)
+            json_equal(x, y) || return false
+        end
+        return true
+    elseif a isa Bool || b isa Bool
+        return a isa Bool && b isa Bool && a == b
+    elseif a isa Integer || b isa Integer
+        return a isa Integer && b isa Integer && a == b
+    elseif a isa AbstractFloat || b isa AbstractFloat
+        return a isa AbstractFloat && b isa AbstractFloat && isequal(a, b)
+    end
+    return isequal(a, b)
+end
+
+function float_from(s::AbstractString, ::Type{T} = Float64) where {T<:AbstractFloat}
+    s == "nan" && return T(NaN)
+    s == "inf" && return T(Inf)
+    s == "-inf" && return T(-Inf)
+    return parse(T, s)
+end
+
+function element_from(::Type{T}, s::AbstractString) where {T}
+    T === Bool && return s == "1" || lowercase(s) == "true"
+    T <: AbstractFloat && return float_from(s, T)
+    return parse(T, s)
+end
+
+"Whether a decoded array matches a neutral `ndarray` meaning (logically, whatever its order)."
+function ndarray_matches(x, spec)
+    x isa AbstractArray || return false
+    x isa Vector{UInt8} && return false         # that is $bytes, not an array
+    T = OW.DTYPE_KINDS[spec["dtype"][2:3]]
+    eltype(x) === T || return false
+    shape = Int[d for d in spec["shape"]]
+    size(x) == Tuple(shape) || return false
+    data = T[element_from(T, s) for s in spec["data"]]
+    order = get(spec, "order", "C")
+    expected = if isempty(shape)
+        fill(data[1])
+    elseif order == "F" || length(shape) == 1
+        reshape(data, Tuple(shape))
+    else
+        permutedims(reshape(data, Tuple(reverse(shape))), Tuple(length(shape):-1:1))
+    end
+    for (a, b) in zip(x, expected)
+        isequal(a, b) || return false
+    end
+    return true
+end
+
+"Whether a decoded value has the neutral meaning of protocol section 7."
+function meaning_matches(x, m)
+    k = only(keys(m))
+    v = m[k]
+    if k == "int"
+        return x isa Integer && !(x isa Bool) && string(x) == v
+    elseif k == "float"
+        return x isa AbstractFloat && isequal(Float64(x), float_from(v))
+    elseif k == "str"
+        return x isa AbstractString && x == v
+    elseif k == "bool"
+        return x isa Bool && x == v
+    elseif k == "null"
+        return x === nothing
+    elseif k == "list"
+        x isa Vector{Any} || return false
+        length(x) == length(v) || return false
+        for (a, b) in zip(x, v)
+            meaning_matches(a, b) || return false
+        end
+        return true
+    elseif k == "map"
+        x isa AbstractDict || return false
+        length(x) == length(v) || return false
+        for pair in v
+            key = pair[1]
+            (haskey(x, key) && meaning_matches(x[key], pair[2])) || return false
+        end
+        return true
+    elseif k == "bytes"
+        return x isa Vector{UInt8} && bytes2hex(x) == lowercase(v)
+    elseif k == "ndarray"
+        return ndarray_matches(x, v)
+    end
+    return false
+end
+
+"Encode a value, frame it, decode the frame and the value again."
+function roundtrip(x)
+    bufs = Any[]
+    wire = OW.encode_value(x, bufs)
+    bytes = OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1, "value" => wire), bufs)
+    frame = OW.decode_frame(bytes)
+    return OW.decode_value(frame.header["value"], frame.buffers)
+end
+
+without_buffers(h::AbstractDict) = filter(p -> p.first != "buffers", h)
+
+nd(buffer, dtype, shape, order) = Dict{String,Any}("\$nd" => Dict{String,Any}(
+    "buffer" => buffer, "dtype" => dtype, "shape" => Any[shape...], "order" => order))
+
+# ------------------------------------------------------------------------------------------
+# JSON
+# ------------------------------------------------------------------------------------------
+
+@testset "JSON reader" begin
+    @test json_equal(OW.json_parse("{\"a\":1,\"b\":[true,false,null],\"c\":\"x\",\"d\":{}}"),
+                     Dict{String,Any}("a" => 1, "b" => Any[true, false, nothing], "c" => "x",
+                                      "d" => Dict{String,Any}()))
+    @test OW.json_parse(" \t\n\r[ ] \n") == Any[]
+    @test OW.json_parse("1") === 1
+    @test OW.json_parse("-0") === 0
+    @test OW.json_parse("9223372036854775807") === typemax(Int64)
+    @test OW.json_parse("-9223372036854775808") === typemin(Int64)
+    @test OW.json_parse("9223372036854775808") === Int128(2)^63
+    @test OW.json_parse("-9223372036854775809") === -Int128(2)^63 - Int128(1)
+    big_text = "1" * "0"^40
+    @test OW.json_parse(big_text) isa BigInt
+    @test OW.json_parse(big_text) == big(10)^40
+    @test OW.json_parse("1.5") === 1.5
+    @test OW.json_parse("2.0") === 2.0
+    @test OW.json_parse("1E2") === 100.0
+    @test OW.json_parse("1e-300") === 1.0e-300
+    @test OW.json_parse("-0.0") === -0.0
+    @test OW.json_parse("1e400") === Inf
+    @test OW.json_parse("-1e400") === -Inf
+    @test OW.json_parse("1e-400") === 0.0
+    # escapes: \" \\ \/ \b \f \n \r \t
+    @test OW.json_parse("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"") == "\"\\/\b\f\n\r\t"
+    @test OW.json_parse("\"\\u00e9\\u2713\"") == "\u00e9\u2713"
+    @test OW.json_parse("\"\\ud83d\\ude00 \\uD834\\uDD1E\"") == "\U1F600 \U1D11E"
+    @test OW.json_parse("\"\\u0000\"") == "\0"
+    @test OW.json_parse("\"h\u00e9llo \U1F600\"") == "h\u00e9llo \U1F600"   # raw UTF-8
+    @test OW.json_parse("{\"a\":1,\"a\":2}")["a"] == 2                       # last one wins
+    deep = "["^500 * "]"^500
+    @test OW.json_parse(deep) isa Vector{Any}
+    bad = ["", " ", "{", "}", "[", "[1,]", "[1 2]", "{\"a\":1,}", "{\"a\" 1}", "{1:2}",
+           "{\"a\":}", "01", "-01", "1.", ".5", "+1", "-", "1e", "1e+", "NaN", "Infinity",
+           "-Infinity", "tru", "nul", "True", "[1] x", "\"\\x\"", "\"\\ud800\"",
+           "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\u12\"", "\"\\u12g4\"", "\"a\nb\"",
+           "\"a\tb\"", "\"abc", "\ufeff{}", "[" ^ 2000 * "]" ^ 2000]
+    for text in bad
+        @test_throws OW.JSONError OW.json_parse(text)
+    end
+    @test_throws OW.JSONError OW.json_parse(UInt8[0x22, 0xff, 0x22])        # not UTF-8
+    @test_throws OW.JSONError OW.json_parse(UInt8[0x22, 0xc3, 0x22])        # cut sequence
+    @test_throws OW.JSONError OW.json_parse(UInt8[0x5b, 0x31, 0x5d, 0x00])  # NUL after value
+end
+
+@testset "JSON writer" begin
+    @test OW.json_string(Dict{String,Any}("a" => 1)) == "{\"a\":1}"
+    @test OW.json_string(Any[1, 2.5, nothing, true, false, "x"]) ==
+          "[1,2.5,null,true,false,\"x\"]"
+    @test OW.json_string((1, "a")) == "[1,\"a\"]"
+    @test OW.json_string(:sym) == "\"sym\""
+    @test OW.json_string("a\u0001b\u007f\"\\\n\r\t\b\f/") ==
+          "\"a\\u0001b\\u007f\\\"\\\\\\n\\r\\t\\b\\f/\""
+    @test OW.json_string("\u00e9\U1F600") == "\"\u00e9\U1F600\""          # UTF-8 as is
+    @test OW.json_string(NaN) == "{\"\$float\":\"nan\"}"
+    @test OW.json_string(Inf) == "{\"\$float\":\"inf\"}"
+    @test OW.json_string(-Inf) == "{\"\$float\":\"-inf\"}"
+    @test OW.json_string(big(2)^80) == "1208925819614629174706176"
+    @test OW.json_string(UInt8(255)) == "255"
+    @test_throws ArgumentError OW.json_string(String(UInt8[0xff]))
+    @test_throws ArgumentError OW.json_string(1 + 2im)
+    for x in (1.0e20, 5.0e-324, -0.0, 0.1, 1 / 3, 123456789.0, 1.0e-300, floatmax(Float64),
+              typemax(Int64), typemin(Int64), big(2)^100, -big(2)^70,
+              "h\u00e9llo \U1F600 \u2028 \0", "", Any[], Dict{String,Any}(),
+              Any[Any[1, Any[2.5]], Dict{String,Any}("k" => nothing)])
+        @test json_equal(OW.json_parse(OW.json_string(x)), x)
+    end
+    @test OW.json_parse(OW.json_string(0.1f0)) === Float64(0.1f0)
+    # every finite float is written with '.' or 'e', so it reads back as a float
+    for f in (1.0, -2.0, 1.0e16, 3.0e-5)
+        @test OW.json_parse(OW.json_string(f)) === f
+    end
+end
+
+# ------------------------------------------------------------------------------------------
+# Frames
+# ------------------------------------------------------------------------------------------
+
+@testset "frame codec" begin
+    header = Dict{String,Any}("kind" => "result", "id" => 7, "value" => nothing)
+    bufs = Any[UInt8[1, 2, 3], Float64[1.5, -2.0], UInt8[]]
+    bytes = OW.encode_frame(header, bufs)
+    len = Int(OW.be32(bytes, 1))
+    @test len == length(bytes) - 4
+    hlen = Int(OW.be32(bytes, 5))
+    h = OW.json_parse(bytes[9:(8 + hlen)])
+    @test h["buffers"] == Any[3, 16, 0]
+    @test !haskey(header, "buffers")                # the caller's header is not changed
+    offset = 4 + hlen                               # offsets within the body
+    for n in h["buffers"]
+        pad = OW.pad_to(offset)
+        @test all(==(0x00), bytes[(4 + offset + 1):(4 + offset + pad)])
+        offset += pad
+        @test offset % 8 == 0
+        offset += n
+    end
+    @test offset == len                             # no padding after the last buffer
+    frame = OW.decode_frame(bytes)
+    @test frame.header["kind"] == "result" && frame.header["id"] == 7
+    @test Vector{UInt8}(frame.buffers[1]) == UInt8[1, 2, 3]
+    @test reinterpret(Float64, Vector{UInt8}(frame.buffers[2])) == [1.5, -2.0]
+    @test isempty(frame.buffers[3])
+    for b in frame.buffers[1:2]
+        @test UInt(pointer(b)) % 8 == 0             # zero-copy views, 8-byte aligned
+    end
+
+    plain = OW.encode_frame(Dict{String,Any}("kind" => "ping", "id" => 1))
+    pf = OW.decode_frame(plain)
+    @test !haskey(pf.header, "buffers") && isempty(pf.buffers)
+    @test length(plain) == 8 + length("{\"kind\":\"ping\",\"id\":1}") ||
+          length(plain) == 8 + length("{\"id\":1,\"kind\":\"ping\"}")
+
+    @test_throws ArgumentError OW.encode_frame(header, bufs; limit = 16)
+    err = try
+        OW.decode_frame(bytes; limit = length(bytes) - 5)
+        nothing
+    catch e
+        e
+    end
+    @test err isa OW.ProtocolError && err.code == "too_large"
+
+    io = IOBuffer(vcat(bytes, plain))
+    @test OW.read_frame(io) isa OW.Frame
+    @test OW.read_frame(io).header["kind"] == "ping"
+    @test OW.read_frame(io) === nothing            # end-of-file between frames
+
+    m = reshape(Int32.(1:6), 2, 3)                  # arrays are written as their memory
+    fm = OW.decode_frame(OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1), Any[m]))
+    @test reinterpret(Int32, Vector{UInt8}(fm.buffers[1])) == Int32.(1:6)
+end
+
+# ------------------------------------------------------------------------------------------
+# Conformance vectors (protocol section 7)
+# ------------------------------------------------------------------------------------------
+
+@testset "conformance vectors" begin
+    if !isfile(VECTORS_PATH)
+        @warn "no conformance vectors at $VECTORS_PATH"
+        @test_broken isfile(VECTORS_PATH)
+    else
+        vectors = OW.json_parse(read(VECTORS_PATH))
+        @test !isempty(vectors["frames"]) && !isempty(vectors["values"])
+        for v in vectors["frames"]
+            @testset "frame: $(v["name"])" begin
+                bytes = hex2bytes(v["hex"])
+                limit = get(v, "limit", OW.DEFAULT_MAX_FRAME)
+                want = v["expect"]
+                if haskey(want, "error")
+                    err = try
+                        OW.decode_frame(bytes; limit = limit)
+                        nothing
+                    catch e
+                        e
+                    end
+                    @test err isa OW.ProtocolError
+                    if err isa OW.ProtocolError
+                        @test err.code == want["error"]
+                    end
+                else
+                    frame = OW.decode_frame(bytes; limit = limit)
+                    @test json_equal(frame.header, want["header"])
+                    @test [bytes2hex(Vector{UInt8}(b)) for b in frame.buffers] ==
+                          [lowercase(h) for h in want["buffers"]]
+                    # re-encoding gives the same meaning (JSON key order is free; an empty
+                    # "buffers" list is omitted)
+                    again = OW.decode_frame(OW.encode_frame(frame.header, frame.buffers))
+                    @test json_equal(without_buffers(again.header), without_buffers(frame.header))
+                    @test [Vector{UInt8}(b) for b in again.buffers] ==
+                          [Vector{UInt8}(b) for b in frame.buffers]
+                end
+            end
+        end
+        for v in vectors["values"]
+            @testset "value: $(v["name"])" begin
+                bufs = Any[hex2bytes(h) for h in v["buffers"]]
+                want = v["expect"]
+                if haskey(want, "error")
+                    err = try
+                        OW.decode_value(v["header_value"], bufs)
+                        nothing
+                    catch e
+                        e
+                    end
+                    @test err isa OW.ProtocolError
+                    if err isa OW.ProtocolError
+                        @test err.code == want["error"]
+                    end
+                else
+                    x = OW.decode_value(v["header_value"], bufs)
+                    @test meaning_matches(x, want)
+                    @test meaning_matches(roundtrip(x), want)
+                end
+            end
+        end
+    end
+end
+
+# ------------------------------------------------------------------------------------------
+# Values
+# ------------------------------------------------------------------------------------------
+
+@testset "values" begin
+    # C order: a 2x3 row-major matrix [1 2 3; 4 5 6], mapped without copying
+    raw = collect(reinterpret(UInt8, Float64[1, 2, 3, 4, 5, 6]))
+    c = OW.decode_value(nd(0, "<f8", (2, 3), "C"), Any[raw])
+    @test size(c) == (2, 3)
+    @test c[1, 2] == 2.0 && c[2, 1] == 4.0 && c[2, 3] == 6.0
+    @test Array(c) == [1.0 2.0 3.0; 4.0 5.0 6.0]
+    raw[1:8] .= reinterpret(UInt8, [42.0])
+    @test c[1, 1] == 42.0                           # shares the buffer's memory
+    # F order: the same logical matrix
+    f = OW.decode_value(nd(0, "<i4", (2, 3), "F"),
+                        Any[collect(reinterpret(UInt8, Int32[1, 4, 2, 5, 3, 6]))])
+    @test f == Int32[1 2 3; 4 5 6]
+    # 3-d C order
+    c3 = OW.decode_value(nd(0, "<i2", (2, 3, 4), "C"),
+                         Any[collect(reinterpret(UInt8, Int16.(0:23)))])
+    @test c3[2, 3, 4] == 23 && c3[1, 1, 2] == 1 && c3[1, 2, 1] == 4 && c3[2, 1, 1] == 12
+    # a received |u1 array stays an array (not $bytes) when sent back
+    u = OW.decode_value(nd(0, "|u1", (3,), "C"), Any[UInt8[1, 2, 3]])
+    @test !(u isa Vector{UInt8})
+    bufs = Any[]
+    @test haskey(OW.encode_value(u, bufs), "\$nd")
+    # big-endian: converted (copied once)
+    be = OW.decode_value(nd(0, ">f8", (1,), "C"), Any[hex2bytes("3ff0000000000000")])
+    @test be == [1.0]
+    @test_throws OW.ProtocolError OW.decode_value(nd(0, "|b1", (1,), "C"), Any[UInt8[2]])
+    @test_throws OW.ProtocolError OW.decode_value(nd(0, "<u1", (1,), "C"), Any[UInt8[2]])
+
+    # encoding
+    bufs = Any[]
+    w = OW.encode_value([1.0 2.0 3.0; 4.0 5.0 6.0], bufs)
+    @test w["\$nd"]["order"] == "F" && w["\$nd"]["shape"] == Any[2, 3]
+    @test w["\$nd"]["dtype"] == "<f8" && w["\$nd"]["buffer"] == 0
+    @test bufs[1] == [1.0 2.0 3.0; 4.0 5.0 6.0]
+    bufs = Any[]
+    @test OW.encode_value(UInt8[1, 2], bufs) == Dict{String,Any}("\$bytes" => Dict{String,Any}("buffer" => 0))
+    @test OW.encode_value(Dict("\$x" => 1), Any[]) ==
+          Dict{String,Any}("\$map" => Dict{String,Any}("\$x" => 1))
+    @test OW.encode_value(Dict("\$x" => 1, "y" => 2), Any[]) ==
+          Dict{String,Any}("\$x" => 1, "y" => 2)
+    @test OW.encode_value((a = 1, b = "x"), Any[]) == Dict{String,Any}("a" => 1, "b" => "x")
+    @test OW.encode_value(Float16[1, 2], Any[])["\$nd"]["dtype"] == "<f4"
+    @test OW.encode_value(BitVector([true, false]), Any[])["\$nd"]["dtype"] == "|b1"
+    @test OW.encode_value(1:3, Any[])["\$nd"]["dtype"] == "<i8"
+    @test OW.encode_value(fill(2.5), Any[])["\$nd"]["shape"] == Any[]
+    @test OW.encode_value(["a" "b"; "c" "d"], Any[]) == Any[Any["a", "b"], Any["c", "d"]]
+    @test OW.encode_value(Any[1, "x", nothing, missing, :s, 'c'], Any[]) ==
+          Any[1, "x", nothing, nothing, "s", "c"]
+    @test OW.encode_value(1 // 2, Any[]) === 0.5
+    @test_throws ArgumentError OW.encode_value(1 + 2im, Any[])
+    @test_throws ArgumentError OW.encode_value(Dict(1 => 2), Any[])
+
+    # round trips through encoder, frame and decoder
+    for x in (Any[1, "two", Any[3.5, nothing, true]], NaN, -Inf, big(2)^70, -(big(2)^70),
+              Dict{String,Any}("\$nd" => 1), UInt8[0, 255], UInt8[], 1.0e-300)
+        @test isequal(roundtrip(x), x)
+    end
+    for a in ([1.0 2.0; 3.0 4.0], Int32[1, 2, 3], reshape(collect(UInt16, 1:24), 2, 3, 4),
+              Bool[true false; false true], fill(7.0), zeros(Int64, 0, 3), Float32[0.5, -1.25])
+        b = roundtrip(a)
+        @test size(b) == size(a) && eltype(b) === eltype(a) && b == a
+    end
+    c2 = roundtrip(c)                               # a C-order view goes back as F order
+    @test size(c2) == (2, 3) && c2 == c
+
+    @test OW.is_stream(Channel{Int}(1))
+    @test OW.is_stream(i for i in 1:3)
+    @test OW.is_stream(Iterators.filter(iseven, 1:4))
+    @test OW.is_stream(Iterators.take(1:10, 3))
+    @test OW.is_stream(zip(1:2, 3:4))
+    @test !OW.is_stream(1:3)
+    @test !OW.is_stream([1, 2])
+    @test !OW.is_stream("abc")
+    @test !OW.is_stream((1, 2))
+    @test !OW.is_stream(Dict("a" => 1))
+    @test !OW.is_stream(Set([1]))
+    @test !OW.is_stream(42)
+end
+
+# ------------------------------------------------------------------------------------------
+# Worker pieces that need no process
+# ------------------------------------------------------------------------------------------
+
+@testset "names, allow list, command line" begin
+    @test OW.is_allowed(["pkg.*"], "pkg")
+    @test OW.is_allowed(["pkg.*"], "pkg.sub.deep")
+    @test !OW.is_allowed(["pkg.*"], "pkgx")
+    @test !OW.is_allowed(["A"], "A.B")
+    @test OW.is_allowed(["A", "A.B"], "A.B")
+    @test OW.split_function("a.b:c.d") == ("a.b", ["c", "d"])
+    for bad in ("nocolon", "a:b:c", ":f", "m:", "m:1x", "m-x:f", "m:f.", "m..n:f")
+        @test_throws OW.ProtocolError OW.split_function(bad)
+    end
+    @test OW.resolve_function(TestTasks, "TestTasks", ["echo"]) === TestTasks.echo
+    @test OW.resolve_function(TestTasks, "TestTasks", ["count"]) === TestTasks.count
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["include"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["eval"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["rm"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["Base"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["_private"])
+    @test_throws UndefVarError OW.resolve_function(TestTasks, "TestTasks", ["nope"])
+
+    opts = OW.parse_args(["--allow", "A", "--allow=B.*", "--max-frame", "100"])
+    @test opts.allow == ["A", "B.*"] && opts.max_frame == 100
+    @test OW.parse_args(["--allow", "A"]).max_frame == 1 << 30
+    for bad in (String[], ["--allow"], ["--allow", "A", "--max-frame", "3"],
+                ["--allow", "A", "--max-frame", "x"], ["--bogus"], ["--allow", "not a name"],
+                ["--allow", "A", "--max-frame", "4294967296"])
+        @test_throws ArgumentError OW.parse_args(bad)
+    end
+
+    @test OW.error_type_name(ErrorException("x")) == "ErrorException"
+    @test OW.error_type_name(DomainError(1.0)) == "DomainError"
+    @test OW.error_type_name(OW.Cancelled("x")) == "Cancelled"
+    @test OW.error_type_name(OW.NotAllowed("x")) == "NotAllowed"
+    @test OW.error_type_name(OW.ProtocolError("bad_value", "x")) == "ProtocolError"
+    @test OW.error_type_name(MyTestError()) == "Main.MyTestError"
+    @test OW.clean_text(String(UInt8[0x61, 0xff])) == "a\ufffd"
+    @test OW.clean_text("x"^(OW.MAX_ERROR_TEXT + 10)) == "x"^OW.MAX_ERROR_TEXT * "... (truncated)"
+    @test OW.cancel_requested() == false
+end
+
+# ------------------------------------------------------------------------------------------
+# Example task modules
+# ------------------------------------------------------------------------------------------
+
+@testset "OdeTasks" begin
+    s = OdeTasks.rk4("exponential_decay", [1.0, 2.0], 0.0, 1.0, 100)
+    @test size(s) == (101, 2)
+    @test s[1, :] == [1.0, 2.0]
+    @test isapprox(s[end, 1], exp(-1); atol = 1e-9)
+    @test isapprox(s[end, 2], 2 * exp(-1); atol = 1e-9)
+    @test isapprox(OdeTasks.rk4("exponential_decay", Any[1], 0, 1, 50; k = 2.0)[end, 1],
+                   exp(-2); atol = 1e-7)
+    # undamped oscillator: back to the start after one period
+    o = OdeTasks.rk4("damped_oscillator", [1.0, 0.0], 0.0, 2pi, 1000; zeta = 0.0)
+    @test isapprox(o[end, :], [1.0, 0.0]; atol = 1e-8)
+    # damped: the amplitude decays
+    d = OdeTasks.rk4("damped_oscillator", [1.0, 0.0], 0.0, 20.0, 2000; zeta = 0.2)
+    @test abs(d[end, 1]) < 0.05
+    # Lotka-Volterra conserves V = delta x - gamma log x + beta y - alpha log y
+    lv = OdeTasks.rk4("lotka_volterra", [10.0, 5.0], 0.0, 10.0, 20000)
+    V(x, y) = 1.0 * x - 3.0 * log(x) + 1.0 * y - 1.5 * log(y)
+    @test isapprox(V(lv[end, 1], lv[end, 2]), V(10.0, 5.0); rtol = 1e-6)
+    sol = OdeTasks.solve("exponential_decay", [1.0], 0.0, 2.0, 4)
+    @test sol["t"] == [0.0, 0.5, 1.0, 1.5, 2.0] && size(sol["y"]) == (5, 1)
+    @test_throws ArgumentError OdeTasks.rk4("nope", [1.0], 0.0, 1.0, 10)
+    @test_throws ArgumentError OdeTasks.rk4("exponential_decay", [1.0], 0.0, 1.0, 0)
+    @test OdeTasks.rhs_names() == ["damped_oscillator", "exponential_decay", "lotka_volterra"]
+end
+
+@testset "OptimTasks" begin
+    r = OptimTasks.nelder_mead("rosenbrock", [-1.2, 1.0])
+    @test isapprox(r["x"], [1.0, 1.0]; atol = 1e-4)
+    @test r["value"] < 1e-8
+    @test r["iterations"] > 0
+    b = OptimTasks.nelder_mead("booth", Any[0, 0])
+    @test isapprox(b["x"], [1.0, 3.0]; atol = 1e-4)
+    s = OptimTasks.nelder_mead("sphere", [1.0, 2.0, 3.0])
+    @test s["value"] < 1e-10 && s["converged"]
+    r2 = OptimTasks.nelder_mead("rosenbrock", [-1.2, 1.0]; a = 2.0)
+    @test isapprox(r2["x"], [2.0, 4.0]; atol = 1e-3)
+    @test OptimTasks.nelder_mead("rosenbrock", [-1.2, 1.0]; max_iter = 5)["converged"] == false
+    @test_throws ArgumentError OptimTasks.nelder_mead("nope", [1.0])
+end
+
+@testset "StatsTasks" begin
+    x = [1.0, 2.0, 3.0, 4.0]
+    @test StatsTasks.mean(x) == 2.5
+    @test StatsTasks.mean(Any[1, 2, 3]) == 2.0
+    @test isapprox(StatsTasks.variance(x), 5 / 3)
+    @test StatsTasks.variance(x; corrected = false) == 1.25
+    @test isapprox(StatsTasks.stddev(x), sqrt(5 / 3))
+    @test StatsTasks.quantiles(x, [0.0, 0.25, 0.5, 1.0]) == [1.0, 1.75, 2.5, 4.0]
+    @test StatsTasks.median([3, 1, 2]) == 2.0
+    @test StatsTasks.quantile([10, 20], 0.5) == 15.0
+    fit = StatsTasks.linear_regression([1, 2, 3, 4], [3, 5, 7, 9])
+    @test isapprox(fit["slope"], 2.0) && isapprox(fit["intercept"], 1.0) && isapprox(fit["r2"], 1.0)
+    d = StatsTasks.describe(x)
+    @test d["count"] == 4 && d["min"] == 1.0 && d["max"] == 4.0 && d["median"] == 2.5
+    c = OW.decode_value(nd(0, "<f8", (2, 3), "C"),
+                        Any[collect(reinterpret(UInt8, Float64[1, 2, 3, 4, 5, 6]))])
+    @test StatsTasks.mean(c) == 3.5                 # works on received arrays too
+    @test_throws ArgumentError StatsTasks.mean(Float64[])
+    @test_throws DomainError StatsTasks.quantiles(x, [1.5])
+    @test_throws DimensionMismatch StatsTasks.linear_regression([1, 2], [1])
+end
+
+@testset "TestTasks in process" begin
+    @test TestTasks.echo(Any[1, "x"]) == Any[1, "x"]
+    @test TestTasks.add(2, 3) == 5
+    @test collect(TestTasks.count(3)) == [0, 1, 2]
+    @test collect(TestTasks.count_gen(2)) == [0, 1]
+    @test TestTasks.array_sum([1 2; 3 4]) == 10
+    @test TestTasks.array_double([1 2; 3 4]) == [2 4; 6 8]
+    @test TestTasks.array_double(Any[1, 2]) == [2, 4]
+    @test TestTasks.sleep_for(0.01) == 0.01
+    @test_throws ErrorException TestTasks.fail("boom")
+    @test_throws ArgumentError TestTasks.fail("ArgumentError", "bad")
+    @test_throws KeyError TestTasks.fail("KeyError", "k")
+    @test_throws ArgumentError TestTasks.fail("NoSuchError", "x")
+    @test TestTasks.calls_so_far() == 1 && TestTasks.calls_so_far() == 2
+    @test TestTasks.array_info([1.0 2.0])["dtype"] == "<f8"
+end
+
+# ------------------------------------------------------------------------------------------
+# End to end: real worker processes
+# ------------------------------------------------------------------------------------------
+
+mutable struct WorkerProcess
+    proc::Base.Process
+    hello::Dict{String,Any}
+    watchdog::Timer
+end
+
+function start_worker(allow::Vector{String}; threads::Int = 2, max_frame = nothing,
+                      timeout::Real = 600)
+    cmd = `$(Base.julia_cmd()) --startup-file=no --threads=$threads $WORKER_SCRIPT`
+    for a in allow
+        cmd = `$cmd --allow $a`
+    end
+    if max_frame !== nothing
+        cmd = `$cmd --max-frame $max_frame`
+    end
+    cmd = addenv(cmd, "JULIA_LOAD_PATH" => TASKS_DIR * (Sys.iswindows() ? ";" : ":"))
+    proc = open(cmd; read = true, write = true)
+    watchdog = Timer(_ -> kill(proc), timeout)     # a hung worker fails the test, not CI
+    frame = OW.read_frame(proc.out)
+    frame === nothing && error("the worker ended before sending hello")
+    return WorkerProcess(proc, frame.header, watchdog)
+end
+
+send(w::WorkerProcess, header::Dict{String,Any}, bufs::Vector{Any} = Any[]) =
+    OW.write_frame(w.proc.in, header, bufs)
+
+function send_call(w::WorkerProcess, id::Integer, fname::String, args...; kwargs...)
+    bufs = Any[]
+    h = Dict{String,Any}("kind" => "call", "id" => id, "function" => fname,
+                         "args" => Any[OW.encode_value(a, bufs) for a in args])
+    if !isempty(kwargs)
+        kw = Dict{String,Any}()
+        for (k, v) in kwargs
+            kw[String(k)] = OW.encode_value(v, bufs)
+        end
+        h["kwargs"] = kw
+    end
+    send(w, h, bufs)
+end
+
+function recv(w::WorkerProcess)
+    frame = OW.read_frame(w.proc.out)
+    frame === nothing && error("the worker closed its frame stream")
+    return frame
+end
+
+value_of(frame) = OW.decode_value(frame.header["value"], frame.buffers)
+
+"Send a call and return its single answer frame (a result or an error)."
+function call(w::WorkerProcess, id::Integer, fname::String, args...; kwargs...)
+    send_call(w, id, fname, args...; kwargs...)
+    frame = recv(w)
+    @test frame.header["id"] == id
+    return frame
+end
+
+function is_error(frame, id, etype)
+    h = frame.header
+    return h["kind"] == "error" && h["id"] == id && h["type"] == etype
+end
+
+function finish(w::WorkerProcess)
+    wait(w.proc)
+    close(w.watchdog)
+    return w.proc.exitcode
+end
+
+ping(w::WorkerProcess, id) = send(w, Dict{String,Any}("kind" => "ping", "id" => id))
+cancel(w::WorkerProcess, id) = send(w, Dict{String,Any}("kind" => "cancel", "id" => id))
+
+if Sys.iswindows()
+    @testset "end to end" begin
+        @test_skip "worker processes are tested on Unix only"
+    end
+else
+    @testset "end to end" begin
+        w = start_worker(["TestTasks", "StatsTasks", "OdeTasks", "OptimTasks", "MissingTasks"])
+        try
+            @testset "hello" begin
+                h = w.hello
+                @test h["kind"] == "hello" && h["protocol"] == 1 && h["language"] == "julia"
+                @test h["version"] == string(VERSION)
+                @test h["worker"] == "open-julia-worker/0.1"
+                @test "stream" in h["capabilities"] && "cancel" in h["capabilities"]
+                @test h["pid"] isa Integer && h["pid"] > 0
+            end
+
+            @testset "results" begin
+                r = call(w, 1, "TestTasks:add", 2, 3)
+                @test r.header["kind"] == "result" && value_of(r) == 5
+                v = Any[1, "h\u00e9llo \U1F600", nothing, true, 2.5, NaN, -Inf, big(2)^70,
+                        UInt8[0, 1, 255], Dict{String,Any}("\$nd" => 1, "b" => Any[]),
+                        Dict{String,Any}("\$only" => "escaped"), 1.0e-300]
+                @test isequal(value_of(call(w, 2, "TestTasks:echo", v)), v)
+                @test value_of(call(w, 3, "TestTasks:identity", "x")) == "x"
+                @test value_of(call(w, 4, "TestTasks:pid")) == w.hello["pid"]
+                @test value_of(call(w, 5, "TestTasks:noisy", "quiet?")) == "quiet?"
+                @test value_of(call(w, 6, "TestTasks:calls_so_far")) == 1
+                @test value_of(call(w, 7, "TestTasks:calls_so_far")) == 2
+                d = value_of(call(w, 8, "StatsTasks:describe", [1.0, 2.0, 3.0, 4.0]))
+                @test d["count"] == 4 && d["median"] == 2.5
+                fit = value_of(call(w, 9, "StatsTasks:linear_regression", [1, 2, 3], [2, 4, 6]))
+                @test isapprox(fit["slope"], 2.0)
+                s = value_of(call(w, 10, "OdeTasks:rk4", "exponential_decay", [1.0], 0.0, 1.0,
+                                  100; k = 1.0))
+                @test size(s) == (101, 1) && isapprox(s[end, 1], exp(-1); atol = 1e-9)
+                o = value_of(call(w, 11, "OptimTasks:nelder_mead", "rosenbrock", [-1.2, 1.0]))
+                @test isapprox(o["x"], [1.0, 1.0]; atol = 1e-4)
+            end
+
+            @testset "arrays" begin
+                data = Float64[1, 2, 3, 4, 5, 6]        # row-major [1 2 3; 4 5 6]
+                arg = nd(0, "<f8", (2, 3), "C")
+                for (id, fname) in ((20, "TestTasks:array_sum"), (21, "TestTasks:array_double"),
+                                    (22, "TestTasks:array_info"))
+                    send(w, Dict{String,Any}("kind" => "call", "id" => id, "function" => fname,
+                                             "args" => Any[arg]), Any[data])
+                end
+                r = recv(w)
+                @test r.header["id"] == 20 && value_of(r) == 21.0
+                r = recv(w)
+                @test r.header["id"] == 21
+                spec = r.header["value"]["\$nd"]
+                @test spec["order"] == "F" && spec["shape"] == Any[2, 3] && spec["dtype"] == "<f8"
+                @test Array(value_of(r)) == [2.0 4.0 6.0; 8.0 10.0 12.0]
+                r = recv(w)
+                info = value_of(r)
+                @test r.header["id"] == 22 && info["dtype"] == "<f8" && info["shape"] == Any[2, 3]
+                @test info["owns_data"] == false    # zero copy: a view of the frame body
+                big_matrix = rand(300, 400)
+                r = call(w, 23, "TestTasks:echo", big_matrix)
+                @test value_of(r) == big_matrix
+            end
+
+            @testset "streams" begin
+                send_call(w, 30, "TestTasks:count", 3)
+                frames = [recv(w) for _ in 1:4]
+                @test [f.header["kind"] for f in frames] == ["chunk", "chunk", "chunk", "end"]
+                @test [f.header["seq"] for f in frames[1:3]] == [0, 1, 2]
+                @test [value_of(f) for f in frames[1:3]] == [0, 1, 2]
+                @test frames[4].header["count"] == 3 && all(f -> f.header["id"] == 30, frames)
+                send_call(w, 31, "TestTasks:count_gen", 2)
+                @test [recv(w).header["kind"] for _ in 1:3] == ["chunk", "chunk", "end"]
+                e = call(w, 32, "TestTasks:count", 0)
+                @test e.header["kind"] == "end" && e.header["count"] == 0
+                send_call(w, 33, "TestTasks:stream_then_fail", 2)
+                frames = [recv(w) for _ in 1:3]
+                @test [f.header["kind"] for f in frames] == ["chunk", "chunk", "error"]
+                @test frames[3].header["type"] == "ErrorException"
+                @test frames[3].header["message"] == "failed after 2 items"
+            end
+
+            @testset "errors" begin
+                e = call(w, 40, "TestTasks:fail", "boom")
+                @test is_error(e, 40, "ErrorException") && e.header["message"] == "boom"
+                @test occursin("fail", e.header["traceback"])
+                e = call(w, 41, "TestTasks:fail", "ArgumentError", "bad n")
+                @test is_error(e, 41, "ArgumentError") && e.header["message"] == "bad n"
+                @test is_error(call(w, 42, "TestTasks:nope"), 42, "UndefVarError")
+                @test is_error(call(w, 43, "Secret:f"), 43, "NotAllowed")
+                @test is_error(call(w, 44, "TestTasks:include", "/dev/null"), 44, "NotAllowed")
+                @test is_error(call(w, 45, "TestTasks:rm", "/tmp/x"), 45, "NotAllowed")
+                @test is_error(call(w, 46, "no colon"), 46, "ProtocolError")
+                @test is_error(call(w, 47, "MissingTasks:f"), 47, "ArgumentError")
+                @test is_error(call(w, 48, "TestTasks:echo", 1; bad = 1), 48, "MethodError")
+                # a bad value is an error of that call only
+                send(w, Dict{String,Any}("kind" => "call", "id" => 49, "function" => "TestTasks:echo",
+                                         "args" => Any[nd(0, "<f8", (2, 3), "C")]),
+                     Any[zeros(UInt8, 40)])
+                e = recv(w)
+                @test is_error(e, 49, "ProtocolError") && startswith(e.header["message"], "bad_value")
+                ping(w, 50)
+                @test recv(w).header["kind"] == "pong"
+            end
+
+            @testset "ping" begin
+                ping(w, 60)
+                p = recv(w)
+                @test p.header["kind"] == "pong" && p.header["id"] == 60
+                @test p.header["busy"] == false
+                @test !haskey(p.header, "rss") || p.header["rss"] > 0
+                ping(w, -3)
+                @test recv(w).header["id"] == -3
+                # while a call waits
+                send_call(w, 61, "TestTasks:sleep_for", 1.5)
+                sleep(0.5)
+                ping(w, 62)
+                p = recv(w)
+                @test p.header["kind"] == "pong" && p.header["id"] == 62 && p.header["busy"] == true
+                r = recv(w)
+                @test r.header["kind"] == "result" && r.header["id"] == 61 && value_of(r) == 1.5
+                # while a call computes without waiting (needs the second thread)
+                send_call(w, 63, "TestTasks:spin_for", 3.0)
+                sleep(0.5)
+                t0 = time()
+                ping(w, 64)
+                p = recv(w)
+                @test p.header["kind"] == "pong" && p.header["busy"] == true
+                @test time() - t0 < 2.0
+                r = recv(w)
+                @test r.header["kind"] == "result" && r.header["id"] == 63
+            end
+
+            @testset "cancel" begin
+                # running and waiting: interrupted
+                send_call(w, 70, "TestTasks:sleep_for", 30.0)
+                sleep(0.5)
+                t0 = time()
+                cancel(w, 70)
+                e = recv(w)
+                @test is_error(e, 70, "Cancelled")
+                @test time() - t0 < 5.0
+                @test value_of(call(w, 71, "TestTasks:add", 1, 1)) == 2
+                # queued: dropped, answered at once
+                send_call(w, 72, "TestTasks:sleep_for", 1.0)
+                send_call(w, 73, "TestTasks:add", 1, 2)
+                cancel(w, 73)
+                e = recv(w)
+                @test is_error(e, 73, "Cancelled")
+                r = recv(w)
+                @test r.header["kind"] == "result" && r.header["id"] == 72
+                # running and polling cancel_requested()
+                send_call(w, 74, "TestTasks:cooperative_spin", 30.0)
+                sleep(0.5)
+                t0 = time()
+                cancel(w, 74)
+                @test is_error(recv(w), 74, "Cancelled")
+                @test time() - t0 < 5.0
+                # a stream: stops between chunks
+                send_call(w, 75, "TestTasks:slow_count", 1000, 0.05)
+                first_two = [recv(w) for _ in 1:2]
+                @test all(f -> f.header["kind"] == "chunk", first_two)
+                cancel(w, 75)
+                seq = 1
+                local last_frame
+                while true
+                    last_frame = recv(w)
+                    last_frame.header["kind"] == "chunk" || break
+                    seq += 1
+                    @test last_frame.header["seq"] == seq
+                end
+                @test is_error(last_frame, 75, "Cancelled")
+                # a cancel for a finished call is ignored
+                cancel(w, 71)
+                ping(w, 76)
+                @test recv(w).header["kind"] == "pong"
+            end
+
+            @testset "shutdown" begin
+                send(w, Dict{String,Any}("kind" => "shutdown"))
+                @test finish(w) == 0
+            end
+        finally
+            process_running(w.proc) && kill(w.proc)
+            close(w.watchdog)
+        end
+
+        @testset "end of input" begin
+            w2 = start_worker(["TestTasks"])
+            close(w2.proc.in)
+            @test finish(w2) == 0
+        end
+
+        @testset "fatal protocol errors" begin
+            w3 = start_worker(["TestTasks"])
+            write(w3.proc.in, OW.encode_frame(Dict{String,Any}("kind" => "bogus")))
+            flush(w3.proc.in)
+            e = recv(w3)
+            @test is_error(e, 0, "ProtocolError") && get(e.header, "fatal", false) == true
+            @test startswith(e.header["message"], "unknown_kind")
+            @test finish(w3) == 3
+
+            w4 = start_worker(["TestTasks"])
+            send(w4, Dict{String,Any}("kind" => "result", "id" => 1, "value" => 1))
+            e = recv(w4)
+            @test is_error(e, 0, "ProtocolError") && e.header["fatal"] == true
+            @test finish(w4) == 3
+
+            w5 = start_worker(["TestTasks"]; max_frame = 512)
+            e = call(w5, 1, "TestTasks:big_bytes", 1000)     # an answer over the limit
+            @test is_error(e, 1, "ArgumentError") && occursin("exceeds", e.header["message"])
+            @test value_of(call(w5, 2, "TestTasks:big_bytes", 10)) == zeros(UInt8, 10)
+            send_call(w5, 3, "TestTasks:echo", "x"^600)     # a frame over the limit
+            e = recv(w5)
+            @test is_error(e, 0, "ProtocolError") && startswith(e.header["message"], "too_large")
+            @test finish(w5) == 3
+
+            w6 = start_worker(["TestTasks"])
+            send(w6, Dict{String,Any}("kind" => "call", "id" => 0, "function" => "TestTasks:pid",
+                                      "args" => Any[]))
+            @test is_error(recv(w6), 0, "ProtocolError")
+            @test finish(w6) == 3
+        end
+
+        @testset "crash" begin
+            w7 = start_worker(["TestTasks"])
+            send_call(w7, 1, "TestTasks:crash", 7)
+            @test OW.read_frame(w7.proc.out) === nothing
+            @test finish(w7) == 7
+        end
+
+        @testset "bad frame from task code" begin
+            w8 = start_worker(["TestTasks"])
+            send_call(w8, 1, "TestTasks:emit", "garbage")
+            err = try
+                OW.read_frame(w8.proc.out)
+                nothing
+            catch e
+                e
+            end
+            @test err isa OW.ProtocolError && err.code == "bad_header_length"
+            kill(w8.proc)
+            finish(w8)
+        end
+
+        @testset "one thread" begin
+            w9 = start_worker(["TestTasks"]; threads = 1)
+            try
+                @test value_of(call(w9, 1, "TestTasks:add", 20, 22)) == 42
+                send_call(w9, 2, "TestTasks:sleep_for", 1.0)
+                sleep(0.3)
+                ping(w9, 3)
+                p = recv(w9)
+                @test p.header["kind"] == "pong" && p.header["busy"] == true
+                @test recv(w9).header["id"] == 2
+                send_call(w9, 4, "TestTasks:sleep_for", 30.0)
+                sleep(0.3)
+                cancel(w9, 4)
+                @test is_error(recv(w9), 4, "Cancelled")
+                send(w9, Dict{String,Any}("kind" => "shutdown"))
+                @test finish(w9) == 0
+            finally
+                process_running(w9.proc) && kill(w9.proc)
+                close(w9.watchdog)
+            end
+        end
+    end
+end

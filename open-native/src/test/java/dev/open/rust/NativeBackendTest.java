@@ -1,0 +1,106 @@
+package dev.open.rust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.open.dag.Dag;
+import dev.open.dag.DagBuilder;
+import dev.open.dag.DagExecutor;
+import dev.open.dag.Node;
+import dev.open.dag.RunReport;
+import dev.open.dag.array.NDArray;
+import dev.open.dag.metrics.DagMetrics;
+import dev.open.dag.spi.Invocation;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+class NativeBackendTest {
+  private final NativeBackend rust = NativeBackend.create(RustKernels.load(), 2,
+      Duration.ofNanos(50_000));
+
+  @AfterEach
+  void close() {
+    rust.close();
+  }
+
+  @Test
+  void dagNodesCallKernelsByName() {
+    DagBuilder b = Dag.builder("native");
+    Node<NDArray> x = b.task("x", () -> NDArray.of(new double[] {1, 2, 3, 4}, 2, 2));
+    Node<NDArray> square = b.call("square", rust.function("matmul", NDArray.class), x, x);
+    Node<byte[]> text = b.task("text", () -> "hello hello world".getBytes());
+    Node<byte[]> digest = b.call("digest", rust.function("blake3", byte[].class), text);
+    Node<byte[]> packed = b.call("packed", rust.function("zstd_compress", byte[].class), text);
+    Node<byte[]> unpacked = b.call("unpacked", rust.function("zstd_decompress", byte[].class), packed);
+    Node<String> words = b.task("words", () -> "to be or not to be");
+    @SuppressWarnings("rawtypes")
+    Node<Map> counts = b.call("counts", rust.function("token_counts", Map.class), words);
+    Node<double[]> values = b.task("values", () -> new double[] {3, 1, 2});
+    Node<MinMax> range = b.call("range", rust.function("min_max", MinMax.class), values);
+    Node<MeanVariance> moments = b.call("moments", rust.function("mean_variance", MeanVariance.class), values);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    RunReport report = DagExecutor.builder().withListener(new DagMetrics(registry)).build()
+        .run(b.build());
+
+    assertThat(report.succeeded()).isTrue();
+    assertThat(report.result(square).toDoubleArray()).containsExactly(7, 10, 15, 22);
+    assertThat(report.result(digest)).isEqualTo(RustKernels.load().blake3("hello hello world".getBytes()));
+    assertThat(report.result(unpacked)).isEqualTo("hello hello world".getBytes());
+    assertThat(report.result(counts)).containsEntry("to", 2L).containsEntry("be", 2L);
+    assertThat(report.result(range)).isEqualTo(new MinMax(1, 3));
+    assertThat(report.result(moments).mean()).isEqualTo(2.0);
+    assertThat(report.node(square).backend()).isEqualTo("native");
+    assertThat(registry.get("open.dag.tasks.succeeded").tags("backend", "native").counters())
+        .hasSize(7);
+  }
+
+  @Test
+  void shortCallsCompleteOnTheCallerAndLongOnesOnThePool() {
+    NDArray small = NDArray.of(new double[] {2}, 1, 1);
+    NDArray big = NDArray.allocate(dev.open.dag.array.DType.FLOAT64, 400, 400);
+
+    var inline = rust.invoke(new Invocation("d", "n", 1, "matmul", List.of(small, small), NDArray.class));
+    assertThat(inline).isDone(); // ran on this thread before invoke returned
+    var pooled = rust.invoke(new Invocation("d", "n", 1, "matmul", List.of(big, big), NDArray.class));
+    assertThat(pooled).isNotDone(); // 64 M multiply-adds: handed to a platform thread
+    assertThat(((NDArray) pooled.join()).shape()).containsExactly(400, 400);
+  }
+
+  @Test
+  void aNativeConcurrencyLimitBoundsCallsInFlight() {
+    DagBuilder b = Dag.builder("limited");
+    Node<NDArray> x = b.task("x", () -> NDArray.allocate(dev.open.dag.array.DType.FLOAT64, 150, 150));
+    for (int i = 0; i < 12; i++) {
+      b.call("mm" + i, rust.function("matmul", NDArray.class), x, x);
+    }
+    RunReport report = DagExecutor.builder().withConcurrencyLimit("native", 1).build().run(b.build());
+    assertThat(report.succeeded()).isTrue();
+  }
+
+  @Test
+  void badCallsFailTheNodeWithAClearMessage() {
+    DagBuilder b = Dag.builder("bad");
+    Node<String> s = b.task("s", () -> "x");
+    b.call("wrongType", rust.function("blake3", byte[].class), s);
+    b.call("wrongCount", rust.function("sum", Double.class));
+    Node<byte[]> junk = b.task("junk", () -> new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    b.call("corrupt", rust.function("zstd_decompress", byte[].class), junk);
+    RunReport report = DagExecutor.builder()
+        .withFailureMode(dev.open.dag.policy.FailureMode.CONTINUE).build().run(b.build());
+
+    assertThat(report.node("wrongType").error()).cause()
+        .hasMessage("argument 1 (data) must be byte[], got String");
+    assertThat(report.node("wrongCount").error()).cause()
+        .hasMessage("native function 'sum' takes (x), got 0 arguments");
+    assertThat(report.node("corrupt").error()).cause().isInstanceOf(NativeException.class);
+    assertThatThrownBy(() -> rust.function("fft", double[].class))
+        .hasMessageStartingWith("no native function 'fft'; known: matmul");
+  }
+}
