@@ -11,6 +11,7 @@ import java.util.Objects;
 
 import dev.open.dag.array.DType;
 import dev.open.dag.array.NDArray;
+import dev.open.rust.ScratchBuffers.Scratch;
 import dev.open.rust.internal.Binding;
 import dev.open.rust.internal.NativeLibrary;
 
@@ -28,7 +29,9 @@ import dev.open.rust.internal.NativeLibrary;
  * in place, whatever their size: that is the zero-copy path for large data. Heap arrays are
  * passed in place only while their total size stays under the pin limit (default 1 MiB,
  * system property {@value #PIN_LIMIT_PROPERTY}), because the garbage collector may wait while a
- * call holds them; larger heap arrays are copied to off-heap memory around the call.
+ * call holds them; larger heap arrays are copied to reused off-heap buffers around the call.
+ * Methods returning a {@link ByteBuffer} allocate it; the zstd methods taking a source and a
+ * destination buffer allocate nothing.
  *
  * <p><b>Errors.</b> Arguments are checked before the call: null, negative sizes, dimensions that
  * do not match, buffers that are too short throw {@link IllegalArgumentException} (or {@link
@@ -52,6 +55,7 @@ public final class RustKernels {
   private final Binding binding;
   private final Path library;
   private final long pinLimit;
+  private final ScratchBuffers scratch = new ScratchBuffers();
 
   private RustKernels(Binding binding, Path library, long pinLimit) {
     this.binding = binding;
@@ -142,11 +146,10 @@ public final class RustKernels {
       check("matmul", binding.matmulF64(a, b, c, m, k, n, err), err);
       return c;
     }
-    ByteBuffer da = direct(a);
-    ByteBuffer db = direct(b);
-    ByteBuffer dc = allocate(8L * c.length);
-    check("matmul", binding.matmulF64(da, db, dc, m, k, n, err), err);
-    dc.asDoubleBuffer().get(c);
+    try (Scratch sa = copyOf(a); Scratch sb = copyOf(b); Scratch sc = scratch.take(8L * c.length)) {
+      check("matmul", binding.matmulF64(sa.buffer(), sb.buffer(), sc.buffer(), m, k, n, err), err);
+      sc.buffer().asDoubleBuffer().get(c);
+    }
     return c;
   }
 
@@ -168,11 +171,10 @@ public final class RustKernels {
       check("matmul", binding.matmulF32(a, b, c, m, k, n, err), err);
       return c;
     }
-    ByteBuffer da = direct(a);
-    ByteBuffer db = direct(b);
-    ByteBuffer dc = allocate(4L * c.length);
-    check("matmul", binding.matmulF32(da, db, dc, m, k, n, err), err);
-    dc.asFloatBuffer().get(c);
+    try (Scratch sa = copyOf(a); Scratch sb = copyOf(b); Scratch sc = scratch.take(4L * c.length)) {
+      check("matmul", binding.matmulF32(sa.buffer(), sb.buffer(), sc.buffer(), m, k, n, err), err);
+      sc.buffer().asFloatBuffer().get(c);
+    }
     return c;
   }
 
@@ -278,10 +280,13 @@ public final class RustKernels {
     Objects.requireNonNull(x, "x");
     double[] out = new double[1];
     byte[] err = err();
-    int status = 8L * x.length <= pinLimit
-        ? binding.sumF64(x, x.length, out, err)
-        : binding.sumF64(direct(x), x.length, out, err);
-    check("sum", status, err);
+    if (8L * x.length <= pinLimit) {
+      check("sum", binding.sumF64(x, x.length, out, err), err);
+    } else {
+      try (Scratch sx = copyOf(x)) {
+        check("sum", binding.sumF64(sx.buffer(), x.length, out, err), err);
+      }
+    }
     return out[0];
   }
 
@@ -312,10 +317,13 @@ public final class RustKernels {
     requireSameLength(x.length, y.length);
     double[] out = new double[1];
     byte[] err = err();
-    int status = 16L * x.length <= pinLimit
-        ? binding.dotF64(x, y, x.length, out, err)
-        : binding.dotF64(direct(x), direct(y), x.length, out, err);
-    check("dot", status, err);
+    if (16L * x.length <= pinLimit) {
+      check("dot", binding.dotF64(x, y, x.length, out, err), err);
+    } else {
+      try (Scratch sx = copyOf(x); Scratch sy = copyOf(y)) {
+        check("dot", binding.dotF64(sx.buffer(), sy.buffer(), x.length, out, err), err);
+      }
+    }
     return out[0];
   }
 
@@ -350,10 +358,13 @@ public final class RustKernels {
     double[] mean = new double[1];
     double[] var = new double[1];
     byte[] err = err();
-    int status = 8L * x.length <= pinLimit
-        ? binding.meanVarF64(x, x.length, mean, var, ddof, err)
-        : binding.meanVarF64(direct(x), x.length, mean, var, ddof, err);
-    check("meanVariance", status, err);
+    if (8L * x.length <= pinLimit) {
+      check("meanVariance", binding.meanVarF64(x, x.length, mean, var, ddof, err), err);
+    } else {
+      try (Scratch sx = copyOf(x)) {
+        check("meanVariance", binding.meanVarF64(sx.buffer(), x.length, mean, var, ddof, err), err);
+      }
+    }
     return new MeanVariance(mean[0], var[0]);
   }
 
@@ -386,10 +397,13 @@ public final class RustKernels {
     double[] min = new double[1];
     double[] max = new double[1];
     byte[] err = err();
-    int status = 8L * x.length <= pinLimit
-        ? binding.minMaxF64(x, x.length, min, max, err)
-        : binding.minMaxF64(direct(x), x.length, min, max, err);
-    check("minMax", status, err);
+    if (8L * x.length <= pinLimit) {
+      check("minMax", binding.minMaxF64(x, x.length, min, max, err), err);
+    } else {
+      try (Scratch sx = copyOf(x)) {
+        check("minMax", binding.minMaxF64(sx.buffer(), x.length, min, max, err), err);
+      }
+    }
     return new MinMax(min[0], max[0]);
   }
 
@@ -422,10 +436,14 @@ public final class RustKernels {
     checkQuantiles(x.length, qs);
     double[] out = new double[qs.length];
     byte[] err = err();
-    int status = 8L * (x.length + qs.length) <= pinLimit
-        ? binding.quantilesF64(x, x.length, qs, qs.length, out, err)
-        : binding.quantilesF64(direct(x), x.length, qs, qs.length, out, err);
-    check("quantiles", status, err);
+    if (8L * (x.length + qs.length) <= pinLimit) {
+      check("quantiles", binding.quantilesF64(x, x.length, qs, qs.length, out, err), err);
+    } else {
+      try (Scratch sx = copyOf(x)) {
+        check("quantiles", binding.quantilesF64(sx.buffer(), x.length, qs, qs.length, out, err),
+            err);
+      }
+    }
     return out;
   }
 
@@ -480,13 +498,13 @@ public final class RustKernels {
           err), err);
       return Arrays.copyOf(dst, (int) outLen[0]);
     }
-    ByteBuffer src = direct(data);
-    ByteBuffer dst = allocate(bound);
-    check("zstdCompress", binding.zstdCompress(src, data.length, dst, bound, level, outLen, err),
-        err);
-    byte[] out = new byte[(int) outLen[0]];
-    dst.get(0, out);
-    return out;
+    try (Scratch src = copyOf(data); Scratch dst = scratch.take(bound)) {
+      check("zstdCompress", binding.zstdCompress(src.buffer(), data.length, dst.buffer(), bound,
+          level, outLen, err), err);
+      byte[] out = new byte[(int) outLen[0]];
+      dst.buffer().get(0, out);
+      return out;
+    }
   }
 
   /**
@@ -540,36 +558,39 @@ public final class RustKernels {
         : Math.max(64 << 10, Math.min(4L * frames.length, Integer.MAX_VALUE - 8)));
     long[] outLen = new long[1];
     byte[] err = err();
-    ByteBuffer src = frames.length + (long) capacity > pinLimit ? direct(frames) : null;
     while (true) {
       int status;
-      byte[] heapOut = null;
-      ByteBuffer directOut = null;
-      if (src == null) {
-        heapOut = new byte[capacity];
-        status = binding.zstdDecompress(frames, frames.length, heapOut, capacity, outLen, err);
-      } else {
-        directOut = allocate(capacity);
-        status = binding.zstdDecompress(src, frames.length, directOut, capacity, outLen, err);
-      }
-      if (status == Binding.BUFFER_TOO_SMALL) {
-        long needed = outLen[0];
-        if (needed > maxSize || needed <= capacity) {
-          throw new NativeException("zstdDecompress", NativeException.Status.BUFFER_TOO_SMALL,
-              "the frames decompress to " + needed + " bytes, more than maxSize " + maxSize);
+      if (frames.length + (long) capacity <= pinLimit) {
+        byte[] out = new byte[capacity];
+        status = binding.zstdDecompress(frames, frames.length, out, capacity, outLen, err);
+        if (status == Binding.OK) {
+          return outLen[0] == capacity ? out : Arrays.copyOf(out, (int) outLen[0]);
         }
-        capacity = (int) needed;
-        continue;
+      } else {
+        try (Scratch src = copyOf(frames); Scratch dst = scratch.take(capacity)) {
+          status = binding.zstdDecompress(src.buffer(), frames.length, dst.buffer(), capacity,
+              outLen, err);
+          if (status == Binding.OK) {
+            byte[] out = new byte[(int) outLen[0]];
+            dst.buffer().get(0, out);
+            return out;
+          }
+        }
       }
-      check("zstdDecompress", status, err);
-      int length = (int) outLen[0];
-      if (heapOut != null) {
-        return length == heapOut.length ? heapOut : Arrays.copyOf(heapOut, length);
-      }
-      byte[] out = new byte[length];
-      directOut.get(0, out);
-      return out;
+      capacity = retryCapacity(status, capacity, outLen[0], maxSize, err);
     }
+  }
+
+  /** After a failed decompression: the exact capacity to retry with, or the error to throw. */
+  private static int retryCapacity(int status, int capacity, long needed, int maxSize, byte[] err) {
+    if (status != Binding.BUFFER_TOO_SMALL) {
+      check("zstdDecompress", status, err);
+    }
+    if (needed > maxSize || needed <= capacity) {
+      throw new NativeException("zstdDecompress", NativeException.Status.BUFFER_TOO_SMALL,
+          "the frames decompress to " + needed + " bytes, more than maxSize " + maxSize);
+    }
+    return (int) needed;
   }
 
   /**
@@ -592,17 +613,79 @@ public final class RustKernels {
     while (true) {
       ByteBuffer dst = allocate(capacity);
       int status = binding.zstdDecompress(src, src.remaining(), dst, capacity, outLen, err);
-      if (status == Binding.BUFFER_TOO_SMALL) {
-        long needed = outLen[0];
-        if (needed > maxSize || needed <= capacity) {
-          throw new NativeException("zstdDecompress", NativeException.Status.BUFFER_TOO_SMALL,
-              "the frames decompress to " + needed + " bytes, more than maxSize " + maxSize);
-        }
-        capacity = (int) needed;
-        continue;
+      if (status == Binding.OK) {
+        return dst.limit((int) outLen[0]);
       }
-      check("zstdDecompress", status, err);
-      return dst.limit((int) outLen[0]);
+      capacity = retryCapacity(status, capacity, outLen[0], maxSize, err);
+    }
+  }
+
+  /**
+   * Compresses the remaining bytes of direct buffer {@code src} into direct buffer {@code dst} at
+   * its position, without allocating: the zero-copy, zero-allocation path. On success {@code
+   * src}'s position moves to its limit and {@code dst}'s past the frame.
+   *
+   * @param src the bytes to compress, a direct buffer
+   * @param dst where the frame goes, a direct buffer; {@link #zstdCompressBound(long)} of the
+   *     input always suffices
+   * @param level zstd level
+   * @return the length of the frame
+   * @throws NativeException with status {@code BUFFER_TOO_SMALL} when {@code dst} is too small
+   */
+  public int zstdCompress(ByteBuffer src, ByteBuffer dst, int level) {
+    requireDirect(src, "src");
+    requireDirect(dst, "dst");
+    requireLevel(level);
+    long[] outLen = new long[1];
+    byte[] err = err();
+    check("zstdCompress", binding.zstdCompress(src.slice(), src.remaining(), dst.slice(),
+        dst.remaining(), level, outLen, err), err);
+    src.position(src.limit());
+    dst.position(dst.position() + (int) outLen[0]);
+    return (int) outLen[0];
+  }
+
+  /**
+   * Decompresses the remaining bytes of direct buffer {@code src} into direct buffer {@code dst}
+   * at its position, without allocating. On success {@code src}'s position moves to its limit and
+   * {@code dst}'s past the data.
+   *
+   * @param src zstd frames, a direct buffer
+   * @param dst where the data goes, a direct buffer
+   * @return the length of the data
+   * @throws NativeException for corrupt input, or with status {@code BUFFER_TOO_SMALL} (its
+   *     message giving the size needed) when {@code dst} is too small
+   */
+  public int zstdDecompress(ByteBuffer src, ByteBuffer dst) {
+    requireDirect(src, "src");
+    requireDirect(dst, "dst");
+    long[] outLen = new long[1];
+    byte[] err = err();
+    check("zstdDecompress", binding.zstdDecompress(src.slice(), src.remaining(), dst.slice(),
+        dst.remaining(), outLen, err), err);
+    src.position(src.limit());
+    dst.position(dst.position() + (int) outLen[0]);
+    return (int) outLen[0];
+  }
+
+  /**
+   * Returns the largest size a zstd frame of {@code size} input bytes can have.
+   *
+   * @param size the input size in bytes
+   * @return the bound, in bytes
+   */
+  public long zstdCompressBound(long size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("size must be >= 0, was " + size);
+    }
+    return binding.zstdCompressBound(size);
+  }
+
+  private static void requireDirect(ByteBuffer buffer, String name) {
+    Objects.requireNonNull(buffer, name);
+    if (!buffer.isDirect()) {
+      throw new IllegalArgumentException(name + " must be a direct buffer; the byte[] methods "
+          + "take heap data");
     }
   }
 
@@ -670,9 +753,10 @@ public final class RustKernels {
       status = blake3 ? binding.blake3(data, data.length, out, err)
           : binding.sha256(data, data.length, out, err);
     } else {
-      ByteBuffer d = direct(data);
-      status = blake3 ? binding.blake3(d, data.length, out, err)
-          : binding.sha256(d, data.length, out, err);
+      try (Scratch d = copyOf(data)) {
+        status = blake3 ? binding.blake3(d.buffer(), data.length, out, err)
+            : binding.sha256(d.buffer(), data.length, out, err);
+      }
     }
     check(function, status, err);
     return out;
@@ -705,25 +789,27 @@ public final class RustKernels {
     long[] outLen = new long[1];
     byte[] err = err();
     long capacity = Math.max(256, 2L * utf8.length + 64);
-    ByteBuffer directText = utf8.length + capacity > pinLimit ? direct(utf8) : null;
     while (true) {
-      ByteBuffer result;
       int status;
-      if (directText == null && capacity <= Integer.MAX_VALUE - 8) {
+      if (utf8.length + capacity <= pinLimit) {
         byte[] out = new byte[(int) capacity];
         status = binding.tokenCounts(utf8, utf8.length, out, capacity, outLen, err);
-        result = ByteBuffer.wrap(out);
+        if (status == Binding.OK) {
+          return decodeTokenCounts(ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN));
+        }
       } else {
-        ByteBuffer text1 = directText != null ? directText : direct(utf8);
-        result = allocate(capacity);
-        status = binding.tokenCounts(text1, utf8.length, result, capacity, outLen, err);
+        try (Scratch text1 = copyOf(utf8); Scratch out = scratch.take(capacity)) {
+          status = binding.tokenCounts(text1.buffer(), utf8.length, out.buffer(), capacity, outLen,
+              err);
+          if (status == Binding.OK) {
+            return decodeTokenCounts(out.buffer());
+          }
+        }
       }
-      if (status == Binding.BUFFER_TOO_SMALL && outLen[0] > capacity) {
-        capacity = outLen[0];
-        continue;
+      if (status != Binding.BUFFER_TOO_SMALL || outLen[0] <= capacity) {
+        check("tokenCounts", status, err);
       }
-      check("tokenCounts", status, err);
-      return decodeTokenCounts(result.order(ByteOrder.LITTLE_ENDIAN));
+      capacity = outLen[0];
     }
   }
 
@@ -774,22 +860,22 @@ public final class RustKernels {
     return ByteBuffer.allocateDirect((int) Math.max(bytes, 1)).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  private static ByteBuffer direct(double[] values) {
-    ByteBuffer b = allocate(8L * values.length);
-    b.asDoubleBuffer().put(values);
-    return b;
+  private Scratch copyOf(double[] values) {
+    Scratch s = scratch.take(8L * values.length);
+    s.buffer().asDoubleBuffer().put(values);
+    return s;
   }
 
-  private static ByteBuffer direct(float[] values) {
-    ByteBuffer b = allocate(4L * values.length);
-    b.asFloatBuffer().put(values);
-    return b;
+  private Scratch copyOf(float[] values) {
+    Scratch s = scratch.take(4L * values.length);
+    s.buffer().asFloatBuffer().put(values);
+    return s;
   }
 
-  private static ByteBuffer direct(byte[] values) {
-    ByteBuffer b = allocate(values.length);
-    b.put(0, values);
-    return b;
+  private Scratch copyOf(byte[] values) {
+    Scratch s = scratch.take(values.length);
+    s.buffer().put(0, values);
+    return s;
   }
 
   /** The array's bytes as a direct buffer: itself when off-heap, else a copy. */

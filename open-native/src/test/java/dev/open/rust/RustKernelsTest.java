@@ -272,6 +272,32 @@ class RustKernelsTest {
   }
 
   @Test
+  void zstdIntoGivenDirectBuffersAllocatesNothingAndMovesPositions() {
+    byte[] data = corpus(200_000, 4);
+    ByteBuffer src = ByteBuffer.allocateDirect(data.length).put(data).flip();
+    ByteBuffer frame = ByteBuffer.allocateDirect((int) K.zstdCompressBound(data.length));
+    frame.position(3); // writes start at the position
+
+    int written = K.zstdCompress(src, frame, 3);
+
+    assertThat(src.hasRemaining()).isFalse();
+    assertThat(frame.position()).isEqualTo(3 + written);
+    frame.flip().position(3);
+    ByteBuffer back = ByteBuffer.allocateDirect(data.length);
+    assertThat(K.zstdDecompress(frame, back)).isEqualTo(data.length);
+    byte[] out = new byte[data.length];
+    back.flip().get(out);
+    assertThat(out).isEqualTo(data);
+
+    ByteBuffer tiny = ByteBuffer.allocateDirect(10);
+    NativeException e = catchThrowableOfType(NativeException.class,
+        () -> K.zstdDecompress(ByteBuffer.allocateDirect(written).put(0, frame, 3, written), tiny));
+    assertThat(e.status()).isEqualTo(NativeException.Status.BUFFER_TOO_SMALL);
+    assertThatThrownBy(() -> K.zstdCompress(ByteBuffer.wrap(data), frame, 3))
+        .hasMessageStartingWith("src must be a direct buffer");
+  }
+
+  @Test
   void zstdDecompressesConcatenatedFrames() {
     byte[] a = corpus(5000, 1);
     byte[] b = corpus(7000, 2);

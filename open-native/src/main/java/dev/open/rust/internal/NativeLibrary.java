@@ -38,10 +38,21 @@ public final class NativeLibrary {
    * @throws NativeLoadException naming the platform and every place searched
    */
   public static Loaded load() {
+    return load(System.getProperty(BINDING_PROPERTY, ""));
+  }
+
+  /**
+   * Locates, loads and checks the library with a given binding (benchmarks compare them).
+   *
+   * @param bindingName {@code "jnr"}, {@code "ffm"}, or empty for the default
+   * @return the bound library and where it came from
+   * @throws NativeLoadException naming the platform and every place searched
+   */
+  public static Loaded load(String bindingName) {
     String platform = platform();
     List<String> searched = new ArrayList<>();
     Path file = locate(platform, searched);
-    Binding binding = bind(file, platform);
+    Binding binding = bind(file, platform, bindingName);
     int version = binding.abiVersion();
     if (version != ABI_VERSION) {
       throw new NativeLoadException("libopen_native at " + file + " has ABI version " + version
@@ -116,8 +127,8 @@ public final class NativeLibrary {
         + "; searched: " + String.join("; ", searched), cause);
   }
 
-  private static Binding bind(Path file, String platform) {
-    String requested = System.getProperty(BINDING_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+  private static Binding bind(Path file, String platform, String bindingName) {
+    String requested = bindingName.trim().toLowerCase(Locale.ROOT);
     int java = Runtime.version().feature();
     boolean ffm = switch (requested) {
       case "ffm" -> {
