@@ -1,0 +1,473 @@
+package dev.open.ports;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.open.ports.protocol.Frame;
+import dev.open.ports.protocol.FrameCodec;
+import dev.open.ports.protocol.ProtocolException;
+import dev.open.ports.protocol.Values;
+
+/**
+ * One worker process and the host end of its protocol: a thread reading frames from its stdout
+ * and completing the calls they answer, a thread turning its stderr into log lines (keeping the
+ * last few for crash reports), and a lock around writes to its stdin.
+ *
+ * <p>The process dies once: {@link #die} runs a single time, whatever noticed first (end of its
+ * stdout, a protocol error, a kill), fails every call in flight with the same typed exception and
+ * tells the pool.
+ */
+final class WorkerProcess {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final int STDERR_TAIL = 20;
+
+  enum State { STARTING, READY, DRAINING, DEAD }
+
+  /** What the pool learns from a worker. */
+  interface Listener {
+    void onCallFinished(WorkerProcess worker);
+
+    void onDeath(WorkerProcess worker, WorkerCrashedException cause);
+  }
+
+  private final WorkerPool.Config config;
+  private final Listener listener;
+  private final Process process;
+  private final long pid;
+  private final Logger stderrLog;
+  private final OutputStream stdin;
+  private final Object writeLock = new Object();
+  private final byte[] writeScratch = new byte[64 << 10];
+  private final Map<Long, Call> calls = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final Deque<String> stderrTail = new ArrayDeque<>();
+  private final CountDownLatch handshake = new CountDownLatch(1);
+  private final AtomicBoolean dead = new AtomicBoolean();
+  private final AtomicLong callsStarted = new AtomicLong();
+  private final long startedNanos = System.nanoTime();
+  private volatile State state = State.STARTING;
+  private volatile ObjectNode hello;
+  private volatile long pingSentNanos;
+  private volatile long rss = -1;
+  private volatile WorkerCrashedException deathCause;
+
+  private WorkerProcess(WorkerPool.Config config, Listener listener, Process process) {
+    this.config = config;
+    this.listener = listener;
+    this.process = process;
+    this.pid = process.pid();
+    this.stderrLog = LoggerFactory.getLogger("dev.open.ports.worker." + config.language.id());
+    this.stdin = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
+  }
+
+  /**
+   * Starts a worker and waits for its {@code hello}.
+   *
+   * @throws WorkerStartException if the process cannot start or does not greet in time
+   */
+  static WorkerProcess start(WorkerPool.Config config, Listener listener, int number) {
+    List<String> command = config.command();
+    ProcessBuilder builder = new ProcessBuilder(command);
+    if (config.workingDirectory != null) {
+      builder.directory(config.workingDirectory.toFile());
+    }
+    builder.environment().putAll(config.environment());
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new WorkerStartException(config.language.id(), 0, "cannot start a "
+          + config.language.id() + " worker with " + command + ": " + e.getMessage(), e);
+    }
+    ChildProcesses.register(process);
+    WorkerProcess worker = new WorkerProcess(config, listener, process);
+    String name = "open-" + config.language.id() + "-" + number;
+    Thread.ofPlatform().daemon().name(name + "-stderr").start(worker::pumpStderr);
+    Thread.ofPlatform().daemon().name(name + "-reader").start(worker::readFrames);
+    worker.awaitHello(command);
+    return worker;
+  }
+
+  private void awaitHello(List<String> command) {
+    boolean greeted;
+    try {
+      greeted = handshake.await(config.handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      greeted = false;
+    }
+    if (greeted && hello != null && state != State.DEAD) {
+      return;
+    }
+    WorkerCrashedException death = deathCause;
+    kill("did not start");
+    awaitExit();
+    String why = death != null ? death.getMessage()
+        : "sent no hello within " + config.handshakeTimeout;
+    throw new WorkerStartException(config.language.id(), pid, "the " + config.language.id()
+        + " worker started with " + command + " failed to start: " + why
+        + tail("; its stderr:"), death);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  private void readFrames() {
+    InputStream in = new BufferedInputStream(process.getInputStream(), 1 << 16);
+    try {
+      Frame frame;
+      while ((frame = FrameCodec.read(in, config.maxFrame)) != null) {
+        dispatch(frame);
+      }
+      boolean stopped = state == State.DEAD; // read before die() marks it dead
+      die(() -> crashed(stopped ? "was stopped" : "exited", null));
+    } catch (ProtocolException e) {
+      process.destroyForcibly();
+      die(() -> new WorkerProtocolException(config.language.id(), pid, e, tailLines()));
+    } catch (IOException | RuntimeException e) {
+      process.destroyForcibly();
+      die(() -> crashed("could not be read (" + e + ")", e));
+    } finally {
+      handshake.countDown();
+    }
+  }
+
+  private void dispatch(Frame frame) throws ProtocolException {
+    String kind = frame.kind();
+    if (hello == null) {
+      if (!kind.equals("hello")) {
+        throw new ProtocolException(ProtocolException.Code.UNKNOWN_KIND,
+            "expected hello as the first frame, got " + kind);
+      }
+      int protocol = frame.header().path("protocol").asInt(-1);
+      if (protocol != 1) {
+        throw new ProtocolException(ProtocolException.Code.BAD_HEADER,
+            "worker speaks protocol " + frame.header().get("protocol") + ", this host speaks 1");
+      }
+      hello = frame.header();
+      state = State.READY;
+      handshake.countDown();
+      return;
+    }
+    switch (kind) {
+      case "result" -> {
+        Call call = calls.remove(frame.id());
+        if (call != null) {
+          finish(call, () -> call.complete(decode(frame, frame.header().get("value"), call)));
+        }
+      }
+      case "chunk" -> {
+        Call call = calls.get(frame.id());
+        if (call != null) {
+          Object value = decode(frame, frame.header().get("value"), call);
+          if (value != DECODE_FAILED) {
+            call.chunk(value);
+          }
+        }
+      }
+      case "end" -> {
+        Call call = calls.remove(frame.id());
+        if (call != null) {
+          finish(call, call::end);
+        }
+      }
+      case "error" -> onError(frame.header());
+      case "pong" -> {
+        rss = frame.header().path("rss").asLong(-1);
+        pingSentNanos = 0;
+      }
+      default -> throw new ProtocolException(ProtocolException.Code.UNKNOWN_KIND,
+          "the worker sent a " + kind + " message, which only a host may send");
+    }
+  }
+
+  private static final Object DECODE_FAILED = new Object();
+
+  /** Decodes a value; a malformed one fails only its call (protocol section 6). */
+  private Object decode(Frame frame, JsonNode value, Call call) {
+    try {
+      return Values.decode(value, frame.buffers());
+    } catch (ProtocolException e) {
+      calls.remove(frame.id());
+      call.fail(new WorkerException(config.language.id(), pid, "the result of " + call.function
+          + " is malformed: " + e.getMessage(), e));
+      return DECODE_FAILED;
+    }
+  }
+
+  private void finish(Call call, Runnable completion) {
+    if (!call.isDone()) {
+      completion.run();
+    }
+    listener.onCallFinished(this);
+  }
+
+  private void onError(ObjectNode header) {
+    long id = header.path("id").asLong(0);
+    String type = header.path("type").asText("Error");
+    String message = header.path("message").asText("");
+    if (id == 0) {
+      // Not about a call: the worker reports a fatal problem and exits; die() follows at EOF.
+      stderrLog.error("[{} worker {}] {}: {}", config.language.id(), pid, type, message);
+      synchronized (stderrTail) {
+        addTail(type + ": " + message);
+      }
+      return;
+    }
+    Call call = calls.remove(id);
+    if (call == null) {
+      return;
+    }
+    finish(call, () -> {
+      if (type.equals("Cancelled")) {
+        call.cancelledByWorker();
+      } else {
+        call.fail(new RemoteException(config.language.id(), pid, call.function, type, message,
+            header.path("traceback").asText("")));
+      }
+    });
+  }
+
+  private void pumpStderr() {
+    try (BufferedReader reader = new BufferedReader(
+        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        synchronized (stderrTail) {
+          addTail(line);
+        }
+        stderrLog.info("[{} worker {}] {}", config.language.id(), pid, line);
+      }
+    } catch (IOException e) {
+      // The process is gone; its stderr closed with it.
+    }
+  }
+
+  private void addTail(String line) {
+    if (stderrTail.size() == STDERR_TAIL) {
+      stderrTail.removeFirst();
+    }
+    stderrTail.addLast(line);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writing
+
+  /** Sends a call (its header and buffers were encoded when it was made). */
+  void send(Call call) {
+    long id = ids.incrementAndGet();
+    call.attach(this, id);
+    ObjectNode header = call.header;
+    header.put("id", id);
+    List<ByteBuffer> buffers = call.buffers;
+    calls.put(id, call);
+    callsStarted.incrementAndGet();
+    if (state == State.DEAD) { // died between the pool's choice and now: die() may have run
+      if (calls.remove(id) != null) {
+        call.fail(deathCause != null ? deathCause : crashed("had exited", null));
+      }
+      return;
+    }
+    try {
+      write(header, buffers);
+    } catch (ProtocolException e) {
+      calls.remove(id);
+      call.fail(new IllegalArgumentException("cannot send the arguments of " + call.function
+          + ": " + e.getMessage(), e));
+    } catch (IOException e) {
+      // The pipe broke: the process is dying and the reader will fail this call with the cause.
+      process.destroyForcibly();
+    }
+  }
+
+  void cancel(long id) {
+    ObjectNode header = NODES.objectNode();
+    header.put("kind", "cancel");
+    header.put("id", id);
+    writeQuietly(header);
+  }
+
+  /** Sends a ping unless one is outstanding; returns how long the outstanding one has waited. */
+  Duration ping(long seq) {
+    long sent = pingSentNanos;
+    if (sent != 0) {
+      return Duration.ofNanos(System.nanoTime() - sent);
+    }
+    pingSentNanos = System.nanoTime();
+    ObjectNode header = NODES.objectNode();
+    header.put("kind", "ping");
+    header.put("id", seq);
+    writeQuietly(header);
+    return Duration.ZERO;
+  }
+
+  /** Asks the worker to exit after it has closed its stdin: the polite stop. */
+  void shutdown() {
+    ObjectNode header = NODES.objectNode();
+    header.put("kind", "shutdown");
+    writeQuietly(header);
+    synchronized (writeLock) {
+      try {
+        stdin.close();
+      } catch (IOException e) {
+        // already gone
+      }
+    }
+  }
+
+  private void writeQuietly(ObjectNode header) {
+    try {
+      write(header, List.of());
+    } catch (IOException e) {
+      // A dead pipe means a dying worker: the reader reports it.
+    }
+  }
+
+  private void write(ObjectNode header, List<ByteBuffer> buffers) throws IOException {
+    synchronized (writeLock) {
+      FrameCodec.write(stdin, header, buffers, config.maxFrame, writeScratch);
+      stdin.flush();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Death
+
+  /** Kills the process; calls in flight fail with "was killed: reason". */
+  void kill(String reason) {
+    killWith(crashed("was killed: " + reason, null));
+  }
+
+  /** Kills the process; calls in flight fail with {@code cause}. */
+  void killWith(WorkerCrashedException cause) {
+    if (deathCause == null) {
+      deathCause = cause;
+    }
+    state = State.DEAD;
+    process.destroyForcibly();
+  }
+
+  /** Fails every call in flight and tells the pool; {@code observed} is built after the exit. */
+  private void die(Supplier<WorkerCrashedException> observed) {
+    if (!dead.compareAndSet(false, true)) {
+      return;
+    }
+    state = State.DEAD;
+    awaitExit();
+    WorkerCrashedException cause = deathCause != null ? deathCause : observed.get();
+    deathCause = cause;
+    for (Long id : List.copyOf(calls.keySet())) {
+      Call call = calls.remove(id);
+      if (call != null) {
+        call.fail(cause);
+      }
+    }
+    ChildProcesses.unregister(process);
+    listener.onDeath(this, cause);
+  }
+
+  /** Waits briefly for the process to end, so that its exit status is known. */
+  private void awaitExit() {
+    try {
+      if (!process.waitFor(2, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private WorkerCrashedException crashed(String reason, Throwable cause) {
+    Integer exit = process.isAlive() ? null : process.exitValue();
+    return new WorkerCrashedException(config.language.id(), pid, reason, exit, tailLines(),
+        cause);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+
+  long pid() {
+    return pid;
+  }
+
+  State state() {
+    return state;
+  }
+
+  void drain() {
+    if (state == State.READY) {
+      state = State.DRAINING;
+    }
+  }
+
+  int inFlight() {
+    return calls.size();
+  }
+
+  long callsStarted() {
+    return callsStarted.get();
+  }
+
+  long rss() {
+    return rss;
+  }
+
+  Duration age() {
+    return Duration.ofNanos(System.nanoTime() - startedNanos);
+  }
+
+  ObjectNode hello() {
+    return hello;
+  }
+
+  Process process() {
+    return process;
+  }
+
+  boolean owns(Call call) {
+    return calls.containsKey(call.id()) && calls.get(call.id()) == call;
+  }
+
+  List<String> tailLines() {
+    synchronized (stderrTail) {
+      return List.copyOf(stderrTail);
+    }
+  }
+
+  private String tail(String prefix) {
+    List<String> lines = tailLines();
+    return lines.isEmpty() ? "" : prefix + "\n  " + String.join("\n  ", lines);
+  }
+
+  @Override
+  public String toString() {
+    return config.language.id() + " worker " + pid + " (" + state + ", " + calls.size()
+        + " in flight)";
+  }
+}

@@ -1,0 +1,352 @@
+package dev.open.ports.protocol;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.open.dag.array.DType;
+import dev.open.dag.array.NDArray;
+
+/**
+ * Converts Java values to protocol values and back (docs/protocol.md section 4).
+ *
+ * <table>
+ *   <caption>Java ↔ protocol</caption>
+ *   <tr><th>Java, sent</th><th>protocol</th><th>Java, received</th></tr>
+ *   <tr><td>null, Boolean, String (and Character, enum names)</td><td>JSON</td>
+ *       <td>null, Boolean, String</td></tr>
+ *   <tr><td>Integer, Long, Short, Byte, BigInteger</td><td>JSON integer</td>
+ *       <td>Long, or BigInteger beyond 64 bits</td></tr>
+ *   <tr><td>Double, Float, BigDecimal</td><td>JSON number, or {@code $float} for NaN and
+ *       infinities</td><td>Double</td></tr>
+ *   <tr><td>List, Set, other Collection, Object[]</td><td>JSON array</td><td>List</td></tr>
+ *   <tr><td>Map with String keys</td><td>JSON object ({@code $map} when its one key starts with
+ *       {@code $})</td><td>Map (insertion-ordered)</td></tr>
+ *   <tr><td>byte[], ByteBuffer</td><td>{@code $bytes}</td><td>byte[]</td></tr>
+ *   <tr><td>NDArray; double[], float[], long[], int[], short[], boolean[] (1-D)</td>
+ *       <td>{@code $nd}</td><td>NDArray viewing the frame (no copy; big-endian data is
+ *       converted)</td></tr>
+ * </table>
+ *
+ * <p>Anything else is refused with an {@link IllegalArgumentException} naming its type. Stateless
+ * and thread-safe.
+ */
+public final class Values {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+  private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
+  private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+
+  private Values() {}
+
+  /**
+   * Encodes a value, appending the buffers it needs to {@code buffers}.
+   *
+   * @param value the value
+   * @param buffers where binary buffers go; their indices are referenced from the result
+   * @return the JSON form
+   * @throws IllegalArgumentException for a value that has no protocol form
+   */
+  public static JsonNode encode(Object value, List<ByteBuffer> buffers) {
+    if (value == null) {
+      return NODES.nullNode();
+    }
+    if (value instanceof String s) {
+      return NODES.textNode(s);
+    }
+    if (value instanceof Boolean b) {
+      return NODES.booleanNode(b);
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Short
+        || value instanceof Byte) {
+      return NODES.numberNode(((Number) value).longValue());
+    }
+    if (value instanceof BigInteger big) {
+      return NODES.numberNode(big);
+    }
+    if (value instanceof Double || value instanceof Float) {
+      return encodeDouble(((Number) value).doubleValue());
+    }
+    if (value instanceof BigDecimal decimal) {
+      return NODES.numberNode(decimal);
+    }
+    if (value instanceof Character c) {
+      return NODES.textNode(c.toString());
+    }
+    if (value instanceof Enum<?> e) {
+      return NODES.textNode(e.name());
+    }
+    if (value instanceof NDArray array) {
+      return tag("$nd", ndHeader(buffers.size(), array.dtype().descr(), array.shape(),
+          array.order()), buffers, array.buffer());
+    }
+    if (value instanceof byte[] bytes) {
+      return tag("$bytes", bufferRef(buffers.size()), buffers, ByteBuffer.wrap(bytes));
+    }
+    if (value instanceof ByteBuffer bytes) {
+      return tag("$bytes", bufferRef(buffers.size()), buffers, bytes.slice());
+    }
+    NDArray primitive = primitiveArray(value);
+    if (primitive != null) {
+      return encode(primitive, buffers);
+    }
+    if (value instanceof Map<?, ?> map) {
+      ObjectNode object = NODES.objectNode();
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        if (!(e.getKey() instanceof String key)) {
+          throw new IllegalArgumentException("map keys must be strings, got "
+              + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
+        }
+        object.set(key, encode(e.getValue(), buffers));
+      }
+      if (object.size() == 1 && object.fieldNames().next().startsWith("$")) {
+        ObjectNode escaped = NODES.objectNode();
+        escaped.set("$map", object);
+        return escaped;
+      }
+      return object;
+    }
+    if (value instanceof Collection<?> collection) {
+      ArrayNode array = NODES.arrayNode(collection.size());
+      for (Object element : collection) {
+        array.add(encode(element, buffers));
+      }
+      return array;
+    }
+    if (value instanceof Object[] objects) {
+      return encode(Arrays.asList(objects), buffers);
+    }
+    throw new IllegalArgumentException("no protocol form for " + value.getClass().getName()
+        + " (use JSON-like values, NDArray, primitive arrays or byte[])");
+  }
+
+  private static JsonNode encodeDouble(double d) {
+    if (Double.isFinite(d)) {
+      return NODES.numberNode(d);
+    }
+    ObjectNode tagged = NODES.objectNode();
+    tagged.put("$float", Double.isNaN(d) ? "nan" : d > 0 ? "inf" : "-inf");
+    return tagged;
+  }
+
+  private static ObjectNode ndHeader(int buffer, String dtype, int[] shape, NDArray.Order order) {
+    ObjectNode nd = NODES.objectNode();
+    nd.put("buffer", buffer);
+    nd.put("dtype", dtype);
+    ArrayNode dims = nd.putArray("shape");
+    for (int d : shape) {
+      dims.add(d);
+    }
+    nd.put("order", order.name());
+    return nd;
+  }
+
+  private static ObjectNode bufferRef(int buffer) {
+    ObjectNode ref = NODES.objectNode();
+    ref.put("buffer", buffer);
+    return ref;
+  }
+
+  private static JsonNode tag(String tag, ObjectNode body, List<ByteBuffer> buffers,
+      ByteBuffer data) {
+    buffers.add(data);
+    ObjectNode tagged = NODES.objectNode();
+    tagged.set(tag, body);
+    return tagged;
+  }
+
+  private static NDArray primitiveArray(Object value) {
+    if (value instanceof double[] d) {
+      return NDArray.of(d);
+    }
+    if (value instanceof float[] f) {
+      return NDArray.of(f);
+    }
+    if (value instanceof long[] l) {
+      return NDArray.of(l);
+    }
+    if (value instanceof int[] i) {
+      return NDArray.of(i);
+    }
+    if (value instanceof short[] s) {
+      NDArray a = NDArray.allocate(DType.INT16, s.length);
+      a.buffer().asShortBuffer().put(s);
+      return a;
+    }
+    if (value instanceof boolean[] b) {
+      NDArray a = NDArray.allocate(DType.BOOL, b.length);
+      ByteBuffer bytes = a.buffer();
+      for (int k = 0; k < b.length; k++) {
+        bytes.put(k, (byte) (b[k] ? 1 : 0));
+      }
+      return a;
+    }
+    return null;
+  }
+
+  /**
+   * Decodes a value.
+   *
+   * @param node the JSON form
+   * @param buffers the buffers of its frame
+   * @return the Java value (see the class description)
+   * @throws ProtocolException ({@code BAD_VALUE}) for a malformed tagged value
+   */
+  public static Object decode(JsonNode node, List<ByteBuffer> buffers) throws ProtocolException {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      return null;
+    }
+    if (node.isTextual()) {
+      return node.asText();
+    }
+    if (node.isBoolean()) {
+      return node.booleanValue();
+    }
+    if (node.isIntegralNumber()) {
+      BigInteger big = node.bigIntegerValue();
+      return big.compareTo(LONG_MIN) >= 0 && big.compareTo(LONG_MAX) <= 0 ? big.longValue() : big;
+    }
+    if (node.isNumber()) {
+      return node.doubleValue();
+    }
+    if (node.isArray()) {
+      List<Object> list = new ArrayList<>(node.size());
+      for (JsonNode element : node) {
+        list.add(decode(element, buffers));
+      }
+      return list;
+    }
+    ObjectNode object = (ObjectNode) node;
+    if (object.size() == 1) {
+      String key = object.fieldNames().next();
+      if (key.startsWith("$")) {
+        return decodeTagged(key, object.get(key), buffers);
+      }
+    }
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      map.put(e.getKey(), decode(e.getValue(), buffers));
+    }
+    return map;
+  }
+
+  private static Object decodeTagged(String tag, JsonNode body, List<ByteBuffer> buffers)
+      throws ProtocolException {
+    switch (tag) {
+      case "$float" -> {
+        return switch (body.asText("")) {
+          case "nan" -> Double.NaN;
+          case "inf" -> Double.POSITIVE_INFINITY;
+          case "-inf" -> Double.NEGATIVE_INFINITY;
+          default -> throw bad("$float must be \"nan\", \"inf\" or \"-inf\", got " + body);
+        };
+      }
+      case "$map" -> {
+        if (!body.isObject()) {
+          throw bad("$map must hold an object, got " + body);
+        }
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          map.put(e.getKey(), decode(e.getValue(), buffers));
+        }
+        return map;
+      }
+      case "$bytes" -> {
+        ByteBuffer data = buffer(body, buffers, "$bytes");
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        return bytes;
+      }
+      case "$nd" -> {
+        return decodeArray(body, buffers);
+      }
+      default -> throw bad("unknown tagged value " + tag);
+    }
+  }
+
+  private static NDArray decodeArray(JsonNode nd, List<ByteBuffer> buffers)
+      throws ProtocolException {
+    ByteBuffer data = buffer(nd, buffers, "$nd");
+    JsonNode dtypeNode = nd.get("dtype");
+    if (dtypeNode == null || !dtypeNode.isTextual()) {
+      throw bad("$nd has no dtype");
+    }
+    String descr = dtypeNode.asText();
+    DType dtype;
+    try {
+      dtype = DType.fromDescr(descr);
+    } catch (IllegalArgumentException e) {
+      throw bad("$nd: " + e.getMessage());
+    }
+    JsonNode shapeNode = nd.get("shape");
+    if (shapeNode == null || !shapeNode.isArray()) {
+      throw bad("$nd has no shape list");
+    }
+    int[] shape = new int[shapeNode.size()];
+    long elements = 1;
+    for (int i = 0; i < shape.length; i++) {
+      JsonNode d = shapeNode.get(i);
+      if (!d.canConvertToInt() || !d.isIntegralNumber() || d.intValue() < 0) {
+        throw bad("$nd shape has an invalid dimension " + d);
+      }
+      shape[i] = d.intValue();
+      elements *= shape[i];
+    }
+    String orderText = nd.path("order").asText("C");
+    if (!orderText.equals("C") && !orderText.equals("F")) {
+      throw bad("$nd order must be \"C\" or \"F\", got " + nd.get("order"));
+    }
+    if (elements * dtype.itemSize() != data.remaining()) {
+      throw bad("$nd buffer has " + data.remaining() + " bytes, shape " + Arrays.toString(shape)
+          + " of " + descr + " needs " + elements * dtype.itemSize());
+    }
+    if (dtype == DType.BOOL) {
+      for (int i = data.position(); i < data.limit(); i++) {
+        if ((data.get(i) & 0xff) > 1) {
+          throw bad("$nd |b1 element is not 0 or 1");
+        }
+      }
+    }
+    ByteBuffer bytes = DType.isBigEndian(descr) ? swapped(data, dtype.itemSize()) : data.slice();
+    return NDArray.wrap(bytes.order(ByteOrder.LITTLE_ENDIAN), dtype, NDArray.Order.valueOf(orderText),
+        shape);
+  }
+
+  private static ByteBuffer swapped(ByteBuffer bigEndian, int itemSize) {
+    ByteBuffer out = ByteBuffer.allocate(bigEndian.remaining());
+    for (int i = 0; i < bigEndian.remaining(); i += itemSize) {
+      for (int k = 0; k < itemSize; k++) {
+        out.put(i + k, bigEndian.get(bigEndian.position() + i + itemSize - 1 - k));
+      }
+    }
+    return out;
+  }
+
+  private static ByteBuffer buffer(JsonNode ref, List<ByteBuffer> buffers, String tag)
+      throws ProtocolException {
+    JsonNode index = ref == null ? null : ref.get("buffer");
+    if (index == null || !index.canConvertToInt() || !index.isIntegralNumber()
+        || index.intValue() < 0 || index.intValue() >= buffers.size()) {
+      throw bad(tag + " refers to buffer " + index + ", the frame has " + buffers.size());
+    }
+    return buffers.get(index.intValue());
+  }
+
+  private static ProtocolException bad(String message) {
+    return new ProtocolException(ProtocolException.Code.BAD_VALUE, message);
+  }
+}

@@ -1,0 +1,380 @@
+package dev.open.ports;
+
+import static dev.open.ports.PythonWorkers.assumeNumpy;
+import static dev.open.ports.PythonWorkers.eventually;
+import static dev.open.ports.PythonWorkers.gone;
+import static dev.open.ports.PythonWorkers.pool;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+import dev.open.dag.array.DType;
+import dev.open.dag.array.NDArray;
+
+/** A pool of real Python workers: values, streams, errors, cancellation and supervision. */
+class WorkerPoolTest {
+  private final List<WorkerPool> pools = new ArrayList<>();
+
+  private WorkerPool start(WorkerPool.Builder builder) {
+    WorkerPool pool = builder.build();
+    pools.add(pool);
+    return pool;
+  }
+
+  @AfterEach
+  void closeAndCheckNoWorkerIsLeft() {
+    List<Long> pids = new ArrayList<>();
+    for (WorkerPool pool : pools) {
+      pids.addAll(pool.pids());
+      pool.close();
+    }
+    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).as("worker %d is gone", pid).isTrue());
+    assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList())
+        .as("live child processes").isEmpty();
+  }
+
+  private static Object join(CompletableFuture<Object> future) {
+    try {
+      return future.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Throwable failure(CompletableFuture<?> future) {
+    Throwable t = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
+    return t instanceof java.util.concurrent.ExecutionException ? t.getCause() : t;
+  }
+
+  @Test
+  void greetsWithItsLanguageAndProtocol() {
+    WorkerPool python = start(pool());
+    assertThat(python.size()).isEqualTo(2);
+    assertThat(python.workerInfo()).containsEntry("language", "python").containsEntry("protocol", "1");
+    assertThat(python.name()).isEqualTo("python");
+  }
+
+  @Test
+  void roundTripsEveryKindOfValue() {
+    WorkerPool python = start(pool().withWorkers(1));
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("name", "é東🎉");
+    map.put("list", List.of(1L, 2.5, "x", List.of()));
+    map.put("null", null);
+    List<Object> values = Arrays.asList(null, true, false, 42L, -7L, new BigInteger("1180591620717411303424"),
+        3.25, "text", List.of(1L, List.of(2L, List.of(3L))), map, Map.of("$ref", "escaped"),
+        Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, List.of());
+    for (Object value : values) {
+      Object back = join(python.call("open_test_tasks:echo", value));
+      if (value instanceof Double d && d.isNaN()) {
+        assertThat((Double) back).isNaN();
+      } else {
+        assertThat(back).as("round trip of %s", value).isEqualTo(value);
+      }
+    }
+    assertThat(join(python.call("open_test_tasks:echo", new byte[] {0, 1, (byte) 255})))
+        .isEqualTo(new byte[] {0, 1, (byte) 255});
+    assertThat(join(python.call("open_test_tasks:echo", new byte[0]))).isEqualTo(new byte[0]);
+    assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+    assertThat(join(python.call("open_test_tasks:add", List.of(1L), List.of(2L))))
+        .isEqualTo(List.of(1L, 2L));
+    assertThat(join(python.call("open_test_tasks:echo", 'c'))).isEqualTo("c");
+    assertThatThrownBy(() -> python.call("open_test_tasks:echo", new Object()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no protocol form for java.lang.Object");
+  }
+
+  @Test
+  void keywordArguments() {
+    WorkerPool python = start(pool().withWorkers(1));
+    assertThat(join(python.call("open_test_tasks:add", List.of(), Map.of("a", 40, "b", 2))))
+        .isEqualTo(42L);
+  }
+
+  @Test
+  void arraysTravelAsBuffersBitExact() {
+    assumeNumpy();
+    WorkerPool python = start(pool().withWorkers(1));
+    Random random = new Random(7);
+    double[] values = new double[8 << 20]; // 64 MiB
+    for (int i = 0; i < values.length; i++) {
+      values[i] = Double.longBitsToDouble(random.nextLong() & 0x7fefffffffffffffL);
+    }
+    NDArray big = NDArray.of(values);
+    NDArray back = (NDArray) join(python.call("open_test_tasks:identity", big));
+    assertThat(back).isEqualTo(big);
+
+    NDArray matrix = NDArray.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+    NDArray doubled = (NDArray) join(python.call("open_test_tasks:array_double", matrix));
+    assertThat(doubled.shape()).containsExactly(2, 3);
+    assertThat(doubled.toDoubleArray()).containsExactly(2, 4, 6, 8, 10, 12);
+    assertThat(join(python.call("open_test_tasks:array_sum", new int[] {1, 2, 3}))).isEqualTo(6L);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> info = (Map<String, Object>) join(python.call("open_test_tasks:array_info",
+        NDArray.of(new long[] {1, 2, 3, 4}, 2, 2)));
+    assertThat(info).containsEntry("dtype", "<i8").containsEntry("aligned_8", true);
+    NDArray bools = (NDArray) join(python.call("open_test_tasks:identity", new boolean[] {true, false}));
+    assertThat(bools.dtype()).isEqualTo(DType.BOOL);
+    assertThat(bools.toByteArray()).containsExactly(1, 0);
+  }
+
+  @Test
+  void generatorsStreamTheirChunks() {
+    WorkerPool python = start(pool().withWorkers(1));
+    try (CallStream stream = python.stream("open_test_tasks:count", 5)) {
+      assertThat(stream.stream().toList()).containsExactly(0L, 1L, 2L, 3L, 4L);
+    }
+    assertThat(join(python.call("open_test_tasks:count", 3))).isEqualTo(List.of(0L, 1L, 2L));
+    try (CallStream single = python.stream("open_test_tasks:add", 1, 1)) {
+      assertThat(single.stream().toList()).containsExactly(2L);
+    }
+    // Closing a stream early cancels the rest of it.
+    CallStream slow = python.stream("open_test_tasks:slow_count", 1000, 0.01);
+    assertThat(slow.next()).isEqualTo(0L);
+    slow.close();
+    assertThat(join(python.call("open_test_tasks:add", 1, 1))).isEqualTo(2L);
+  }
+
+  @Test
+  void remoteExceptionsCarryTypeMessageAndTraceback() {
+    WorkerPool python = start(pool().withWorkers(1));
+    long pid = python.pids().get(0);
+    Throwable error = failure(python.call("open_test_tasks:fail", "ValueError", "bad input"));
+
+    assertThat(error).isInstanceOf(RemoteException.class);
+    RemoteException remote = (RemoteException) error;
+    assertThat(remote.remoteType()).isEqualTo("ValueError");
+    assertThat(remote.remoteMessage()).isEqualTo("bad input");
+    assertThat(remote.remoteTraceback()).contains("open_test_tasks.py").contains("fail");
+    assertThat(remote.pid()).isEqualTo(pid);
+    assertThat(remote).hasMessageStartingWith("ValueError: bad input (in python function "
+        + "open_test_tasks:fail, worker pid " + pid + ")");
+    assertThat(python.pids()).containsExactly(pid); // the worker serves on
+  }
+
+  @Test
+  void onlyAllowedModulesCanBeCalled() {
+    WorkerPool python = start(pool().withWorkers(1));
+    RemoteException e = (RemoteException) failure(python.call("os:getcwd"));
+    assertThat(e.remoteType()).isEqualTo("NotAllowed");
+    assertThatThrownBy(() -> python.call("no-colon")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("function must be \"module:function\", was \"no-colon\"");
+  }
+
+  @Test
+  void printOutputBecomesLogLinesNotFrames() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        LoggerFactory.getLogger("dev.open.ports.worker.python");
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      WorkerPool python = start(pool().withWorkers(1));
+      assertThat(join(python.call("open_test_tasks:noisy", "quiet"))).isEqualTo("quiet");
+      PythonWorkers.eventually(Duration.ofSeconds(10), () -> appender.list.size() >= 2);
+      long pid = python.pids().get(0);
+      assertThat(appender.list).extracting(ILoggingEvent::getFormattedMessage)
+          .anySatisfy(m -> assertThat(m).startsWith("[python worker " + pid + "]"));
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
+  @Test
+  void cancellingACallInterruptsItAndKeepsTheWorker() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    long pid = python.pids().get(0);
+    CompletableFuture<Object> sleeping = python.call("open_test_tasks:sleep", 60);
+    Thread.sleep(200); // let it start
+    sleeping.cancel(true);
+    assertThat(sleeping).isCancelled();
+    assertThat(join(python.call("open_test_tasks:add", 1, 2))).isEqualTo(3L);
+    assertThat(python.pids()).containsExactly(pid);
+  }
+
+  @Test
+  void aCallOverItsTimeoutKillsItsWorkerWhichIsReplaced() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1).withCallTimeout(Duration.ofMillis(500)));
+    long pid = python.pids().get(0);
+    Throwable error = failure(python.call("open_test_tasks:sleep", 60));
+
+    assertThat(error).isInstanceOf(WorkerTimeoutException.class)
+        .hasMessageContaining("exceeded its timeout of PT0.5S");
+    eventually(Duration.ofSeconds(10), () -> gone(pid));
+    assertThat(join(python.call("open_test_tasks:add", 1, 2))).isEqualTo(3L);
+    assertThat(python.pids()).doesNotContain(pid);
+    assertThat(python.restarts()).isEqualTo(1);
+  }
+
+  @Test
+  void aCrashFailsEveryCallInFlightAtOnce() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    long pid = python.pids().get(0);
+    CompletableFuture<Object> running = python.call("open_test_tasks:sleep", 60);
+    CompletableFuture<Object> queued = python.call("open_test_tasks:add", 1, 2);
+    Thread.sleep(200);
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // kill -9
+
+    for (CompletableFuture<Object> call : List.of(running, queued)) {
+      WorkerCrashedException e = (WorkerCrashedException) failure(call);
+      assertThat(e.pid()).isEqualTo(pid);
+      assertThat(e.signal()).isEqualTo(9);
+    }
+    eventually(Duration.ofSeconds(10), () -> python.size() == 1);
+    assertThat(join(python.call("open_test_tasks:add", 1, 2))).isEqualTo(3L);
+  }
+
+  @Test
+  void exitStatusesAndSignalsAreReported() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    WorkerCrashedException exit = (WorkerCrashedException) failure(
+        python.call("open_test_tasks:crash", 3));
+    assertThat(exit.exitCode()).isEqualTo(3);
+    assertThat(exit.signal()).isNull();
+    assertThat(exit).hasMessageContaining("exited (exit status 3)");
+
+    eventually(Duration.ofSeconds(10), () -> python.size() == 1);
+    WorkerCrashedException killed = (WorkerCrashedException) failure(
+        python.call("open_test_tasks:kill_self", 9));
+    assertThat(killed.signal()).isEqualTo(9);
+    assertThat(killed).hasMessageContaining("killed by signal 9 SIGKILL");
+  }
+
+  @Test
+  void garbageTruncatedAndOversizedFramesRestartTheWorkerWithAClearError() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1)
+        .withHealthCheck(Duration.ofMillis(200), Duration.ofSeconds(2))
+        .withMaxFrame(64 << 20));
+    for (String kind : List.of("garbage", "oversized", "truncated")) {
+      long pid = python.pids().get(0);
+      Throwable error = failure(python.call("open_test_tasks:emit", kind));
+      assertThat(error).as(kind).isInstanceOf(WorkerCrashedException.class);
+      switch (kind) {
+        case "garbage" -> assertThat(error).isInstanceOf(WorkerProtocolException.class)
+            .hasMessageContaining("bad_header_length");
+        case "oversized" -> assertThat(error).isInstanceOf(WorkerProtocolException.class)
+            .hasMessageContaining("too_large").hasMessageContaining("exceeds the limit of 67108864");
+        default -> assertThat(error).hasMessageContaining("did not answer a ping");
+      }
+      eventually(Duration.ofSeconds(10), () -> gone(pid) && python.size() == 1);
+      assertThat(join(python.call("open_test_tasks:add", 1, 2))).as("after " + kind).isEqualTo(3L);
+    }
+    assertThat(python.restarts()).isEqualTo(3);
+  }
+
+  @Test
+  void pingsAreAnsweredDuringLongCalls() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1)
+        .withHealthCheck(Duration.ofMillis(100), Duration.ofMillis(1500)));
+    long pid = python.pids().get(0);
+    assertThat(join(python.call("open_test_tasks:sleep", 3))).isEqualTo(3L);
+    assertThat(python.pids()).containsExactly(pid);
+    assertThat(python.restarts()).isZero();
+  }
+
+  @Test
+  void workersAreRecycledAfterNCalls() throws Exception {
+    WorkerPool python = start(pool().withWorkers(2).withMaxCallsPerWorker(5));
+    List<CompletableFuture<Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      calls.add(python.call("open_test_tasks:add", i, 1));
+    }
+    for (int i = 0; i < 40; i++) {
+      assertThat(join(calls.get(i))).isEqualTo((long) i + 1);
+    }
+    eventually(Duration.ofSeconds(20), () -> python.restarts() >= 8 && python.size() == 2);
+    Object n = join(python.call("open_test_tasks:calls_so_far"));
+    assertThat((Long) n).isLessThanOrEqualTo(5L);
+  }
+
+  @Test
+  void workersAreRecycledWhenTheirMemoryGrows() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1).withMaxMemory(200L << 20)
+        .withHealthCheck(Duration.ofMillis(100), Duration.ofSeconds(5)));
+    long pid = python.pids().get(0);
+    assertThat(join(python.call("open_test_tasks:memory_hog", 300))).isEqualTo(300L);
+    eventually(Duration.ofSeconds(20), () -> gone(pid));
+    assertThat(join(python.call("open_test_tasks:add", 1, 1))).isEqualTo(2L);
+    assertThat(python.restarts()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void leastLoadedDispatchSpreadsCalls() throws Exception {
+    WorkerPool python = start(pool().withWorkers(2));
+    CompletableFuture<Object> a = python.call("open_test_tasks:sleep", 1);
+    Object idle = join(python.call("open_test_tasks:pid"));
+    // While one worker sleeps, quick calls go to the other.
+    for (int i = 0; i < 5; i++) {
+      assertThat(join(python.call("open_test_tasks:pid"))).isEqualTo(idle);
+    }
+    assertThat(python.pids()).contains((Long) idle);
+    join(a);
+  }
+
+  @Test
+  void closingFailsWaitingCallsAndLeavesNoProcess() {
+    WorkerPool python = pool().withWorkers(1).build();
+    List<Long> pids = python.pids();
+    CompletableFuture<Object> running = python.call("open_test_tasks:sleep", 60);
+    python.close();
+    assertThat(failure(running)).isInstanceOf(WorkerCrashedException.class);
+    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).isTrue());
+    assertThat(failure(python.call("open_test_tasks:add", 1, 1)))
+        .isInstanceOf(IllegalStateException.class).hasMessage("the python pool is closed");
+    python.close(); // idempotent
+  }
+
+  @Test
+  void aMissingInterpreterOrBrokenRuntimeIsAClearStartError() {
+    assertThatThrownBy(() -> WorkerPool.python().withInterpreter("/nonexistent/python3")
+        .withAllowedModules("x").build())
+        .isInstanceOf(WorkerStartException.class)
+        .hasMessageContaining("cannot start a python worker with [/nonexistent/python3, -u, -m, open_worker");
+    assertThatThrownBy(() -> WorkerPool.python().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no allowed modules");
+    assertThatThrownBy(() -> WorkerPool.python().withWorkers(1).withWorkers(2))
+        .isInstanceOf(IllegalStateException.class).hasMessage("workers was already set");
+  }
+
+  @Test
+  void aWorkerThatDiesAtStartReportsItsStderr() {
+    Throwable e = catchThrowable(() -> WorkerPool.python()
+        .withInterpreter(PythonWorkers.PYTHON).withAllowedModules("bad module name with spaces")
+        .withWorkers(1).build());
+    assertThat(e).isInstanceOf(WorkerStartException.class)
+        .hasMessageContaining("failed to start").hasMessageContaining("its stderr");
+  }
+
+  @Test
+  void cancelledFuturesOfWaitingCallsNeverRun() {
+    WorkerPool python = start(pool().withWorkers(1));
+    CompletableFuture<Object> first = python.call("open_test_tasks:sleep", 0.5);
+    CompletableFuture<Object> second = python.call("open_test_tasks:calls_so_far");
+    second.cancel(true);
+    join(first);
+    assertThat(second).isCancelled();
+    assertThat(failure(second)).isInstanceOf(CancellationException.class);
+    assertThat(join(python.call("open_test_tasks:calls_so_far"))).isEqualTo(1L);
+  }
+}
