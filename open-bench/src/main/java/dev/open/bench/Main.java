@@ -23,6 +23,7 @@ import dev.open.bench.wfcommons.WfInstance;
  * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
  * java -jar open-bench.jar heap [NODES]
  * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
+ * java -jar open-bench.jar recovery [TRIALS]
  * java -jar open-bench.jar [JMH options] [benchmark regex]
  * </pre>
  *
@@ -38,6 +39,7 @@ public final class Main {
       usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
              java -jar open-bench.jar heap [NODES]
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
+             java -jar open-bench.jar recovery [TRIALS]
              java -jar open-bench.jar [JMH options] [benchmark regex]   (-h for JMH's help)""";
 
   private Main() {}
@@ -47,6 +49,9 @@ public final class Main {
       System.exit(replay(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
     } else if (args.length > 0 && args[0].equals("schedule")) {
       System.exit(ScheduleTiming.run(Arrays.copyOfRange(args, 1, args.length), System.out));
+    } else if (args.length > 0 && args[0].equals("recovery")) {
+      System.exit(dev.open.bench.ports.RecoveryTiming.run(
+          Arrays.copyOfRange(args, 1, args.length), System.out));
     } else if (args.length > 0 && args[0].equals("heap")) {
       System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));
     } else {

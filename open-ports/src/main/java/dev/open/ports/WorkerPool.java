@@ -446,6 +446,15 @@ public final class WorkerPool implements Backend, AutoCloseable {
     return workers.stream().map(WorkerProcess::pid).toList();
   }
 
+  /**
+   * Returns the state of every live worker, including recycled ones finishing their calls: for
+   * dashboards and operators.
+   */
+  public List<WorkerStatus> status() {
+    return alive.stream().map(w -> new WorkerStatus(w.pid(), w.state().name(), w.inFlight(),
+        w.callsStarted(), w.rss(), w.age())).toList();
+  }
+
   /** Returns how many workers were started to replace dead or recycled ones. */
   public long restarts() {
     return restarts.get();

@@ -1,0 +1,24 @@
+package dev.open.bench.ports;
+
+import java.nio.file.Path;
+
+import dev.open.ports.WorkerPool;
+
+/** The Python pools the port benchmarks use: the repository's test task module, -Dopen.python. */
+final class Pools {
+  static final Path REPO = Path.of(System.getProperty("open.repo", ".")).toAbsolutePath();
+
+  private Pools() {}
+
+  static WorkerPool python(int workers) {
+    return WorkerPool.python()
+        .withModulePath(REPO.resolve("python-worker/test_tasks"))
+        .withAllowedModules("open_test_tasks")
+        .withWorkers(workers)
+        .build();
+  }
+
+  static String interpreter() {
+    return System.getProperty("open.python", "python3");
+  }
+}
