@@ -25,42 +25,66 @@ import dev.open.ports.WorkerPool;
  * protocol's way, beside the same 8 M numbers as a JSON list, what a naive protocol does.
  * Throughput = 64 MiB / score (each direction carries 64 MiB).
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 3)
-@Fork(value = 2, jvmArgsAppend = {"-Xmx6g"})
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 4)
+@Fork(value = 2, jvmArgsAppend = {"-Xms6g", "-Xmx6g", "-XX:+AlwaysPreTouch"})
 public class PortArrayBenchmark {
-  private WorkerPool pool;
-  private NDArray array;
-  private List<Double> list;
+  static final int ELEMENTS = 8 << 20; // 64 MiB of float64
 
-  @Setup
-  public void setUp() {
-    pool = Pools.python(1);
-    Random random = new Random(64);
-    double[] values = new double[8 << 20];
-    list = new ArrayList<>(values.length);
-    for (int i = 0; i < values.length; i++) {
-      values[i] = random.nextDouble();
-      list.add(values[i]);
+  /** A pool and the array, as an off-heap NDArray. */
+  @State(Scope.Benchmark)
+  public static class Buffers {
+    WorkerPool pool;
+    NDArray array;
+
+    @Setup
+    public void setUp() {
+      pool = Pools.python(1);
+      Random random = new Random(64);
+      double[] values = new double[ELEMENTS];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = random.nextDouble();
+      }
+      array = NDArray.of(values);
     }
-    array = NDArray.of(values);
+
+    @TearDown
+    public void tearDown() {
+      pool.close();
+    }
   }
 
-  @TearDown
-  public void tearDown() {
-    pool.close();
+  /** A pool and the same numbers as a list, which the protocol sends as JSON. */
+  @State(Scope.Benchmark)
+  public static class Json {
+    WorkerPool pool;
+    List<Double> list;
+
+    @Setup
+    public void setUp() {
+      pool = Pools.python(1);
+      Random random = new Random(64);
+      list = new ArrayList<>(ELEMENTS);
+      for (int i = 0; i < ELEMENTS; i++) {
+        list.add(random.nextDouble());
+      }
+    }
+
+    @TearDown
+    public void tearDown() {
+      pool.close();
+    }
   }
 
   @Benchmark
-  public Object ndarrayBuffers() {
-    return pool.call("open_test_tasks:identity", array).join();
+  public Object ndarrayBuffers(Buffers state) {
+    return state.pool.call("open_test_tasks:identity", state.array).join();
   }
 
   @Benchmark
-  public Object jsonList() {
-    return pool.call("open_test_tasks:identity", list).join();
+  public Object jsonList(Json state) {
+    return state.pool.call("open_test_tasks:identity", state.list).join();
   }
 }

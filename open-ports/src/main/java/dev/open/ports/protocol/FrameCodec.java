@@ -43,6 +43,7 @@ public final class FrameCodec {
       .build();
 
   private static final byte[] PADDING = new byte[8];
+  private static final int CHUNK = 64 << 10;
 
   private FrameCodec() {}
 
@@ -75,12 +76,29 @@ public final class FrameCodec {
           "frame body of " + length + " bytes cannot hold a header length");
     }
     byte[] body = new byte[(int) length];
-    int read = in.readNBytes(body, 0, body.length);
+    int read = readFully(in, body);
     if (read < body.length) {
       throw new ProtocolException(ProtocolException.Code.TRUNCATED,
           "stream ended inside a frame (" + read + " of " + length + " bytes)");
     }
     return decode(body);
+  }
+
+  /**
+   * Reads into {@code body} in chunks of at most 64 KiB: the JDK's native read stages each call
+   * in a malloc'ed buffer as large as the request, so one 64 MiB request costs a fresh 64 MiB
+   * mapping per system call.
+   */
+  private static int readFully(InputStream in, byte[] body) throws IOException {
+    int total = 0;
+    while (total < body.length) {
+      int n = in.read(body, total, Math.min(CHUNK, body.length - total));
+      if (n < 0) {
+        break;
+      }
+      total += n;
+    }
+    return total;
   }
 
   /**
