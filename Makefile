@@ -17,7 +17,8 @@ JAVA    = $$(. .mvn/find-jdk.sh && open_find_jdk && echo "$$JAVA_HOME/bin/java")
 BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
-        bench bench-scheduling bench-heap bench-dask replay-all clean
+        bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
+        bench-ports clean
 
 help:
 	@echo "make demo   - run the flagship example"
@@ -47,7 +48,7 @@ build: jdk cargo-check venv
 ## The two commands -----------------------------------------------------------------------------
 
 demo: build
-	$(JAVA) -jar examples/target/open-examples.jar
+	$(JAVA) -Dopen.python=$(abspath $(PY)) -jar examples/target/open-examples.jar
 
 test: test-rust test-python test-java test-julia
 
@@ -69,7 +70,10 @@ test-julia:
 
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
-bench: bench-scheduling bench-heap bench-dask replay-all
+bench: bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul bench-ports
+
+# JMH runs need the venv's Python (ports) and the repository root (task modules, corpus).
+BENCH_PROPS = -Dopen.python=$(abspath $(PY)) -Dopen.repo=$(CURDIR) -Dopen.wfinstances=$(abspath ../shared/wfinstances)
 
 bench-scheduling: build
 	$(JAVA) -jar $(BENCH_JAR) SchedulingBenchmark -rf json -rff target/bench-scheduling.json
@@ -85,6 +89,20 @@ open-bench/.venv/.installed: open-bench/python/requirements.txt
 bench-dask: build open-bench/.venv/.installed
 	open-bench/.venv/bin/python open-bench/python/dask_scheduling.py --nodes 100000 --runs 3 \
 	  --open-jar $(BENCH_JAR) --java "$(JAVA)"
+
+bench-native: build
+	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) 'CallOverheadBenchmark|ZstdBenchmark|HashBenchmark' \
+	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-native.json
+
+bench-matmul: build
+	$(JAVA) -jar $(BENCH_JAR) MatmulBenchmark -rf json -rff target/bench-matmul.json
+	OPENBLAS_NUM_THREADS=1 $(PY) open-bench/python/numpy_matmul.py
+	OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX $(PY) open-bench/python/numpy_matmul.py
+
+bench-ports: build
+	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) 'PortCallBenchmark|PortArrayBenchmark' \
+	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-ports.json
+	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) recovery 100
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \

@@ -3,7 +3,6 @@ package dev.open.examples;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,17 +21,32 @@ import dev.open.dag.DagBuilder;
 import dev.open.dag.DagExecutor;
 import dev.open.dag.Node;
 import dev.open.dag.RunReport;
+import dev.open.dag.array.NDArray;
 import dev.open.dag.export.DagExport;
 import dev.open.dag.metrics.DagMetrics;
 import dev.open.dag.policy.FailureMode;
 import dev.open.dag.policy.RetryPolicy;
+import dev.open.ports.WorkerCrashedException;
+import dev.open.ports.WorkerPool;
+import dev.open.rust.NativeBackend;
+import dev.open.rust.RustKernels;
 
 /**
- * The flagship example ({@code make demo}): a document-analytics pipeline. A corpus is fetched
- * (from a flaky source, so a retry policy earns its keep), every document is tokenized and
- * fingerprinted in its own task (dynamic fan-out), the term counts are fanned back in to a
- * vocabulary, documents become term vectors, and a document-similarity matrix finds the nearest
- * pairs. It prints the report, the run's per-node outcome and metrics, and writes the DAG as DOT.
+ * The flagship example ({@code make demo}): document analytics across all three kinds of task.
+ *
+ * <ol>
+ *   <li>Java fetches a corpus from a flaky source (a retry policy earns its keep);
+ *   <li>every document is profiled in its own task (dynamic fan-out): Rust counts its Unicode
+ *       words and hashes it with BLAKE3;
+ *   <li>Java fans the counts back in to a vocabulary and builds term vectors (an {@link NDArray});
+ *   <li>Rust multiplies the vectors into a cosine-similarity matrix (the {@code native} backend);
+ *   <li>Python clusters the documents with scikit-learn's KMeans and describes the vectors with
+ *       NumPy (a pool of worker processes);
+ *   <li>Rust packs the corpus with zstd; Java writes the report.
+ * </ol>
+ *
+ * <p>It prints the report, each node's outcome and backend, and writes the DAG as DOT. Run from
+ * the repository root; {@code -Dopen.python} names the interpreter (default: {@code .venv}'s).
  */
 public final class Flagship {
   private static final String[][] TOPICS = {
@@ -47,13 +61,37 @@ public final class Flagship {
   record Document(String id, String text) {}
 
   /** What the pipeline learned about one document. */
-  record Profile(String id, Map<String, Integer> terms, String fingerprint) {}
+  record Profile(String id, Map<String, Long> terms, String fingerprint) {}
 
   public static void main(String[] args) throws Exception {
     int documents = args.length > 0 ? Integer.parseInt(args[0]) : 400;
-    AtomicInteger fetchAttempts = new AtomicInteger();
+    Path repo = Path.of(System.getProperty("open.repo", ".")).toAbsolutePath();
+    RustKernels rust = RustKernels.load();
+    try (NativeBackend nativeBackend = NativeBackend.create();
+        WorkerPool python = WorkerPool.python()
+            .withInterpreter(pythonInterpreter(repo))
+            .withModulePath(repo.resolve("python-worker/examples"))
+            .withAllowedModules("open_examples.*")
+            .withWorkers(2)
+            .build()) {
+      run(documents, rust, nativeBackend, python);
+    }
+  }
 
+  static String pythonInterpreter(Path repo) {
+    String configured = System.getProperty("open.python");
+    if (configured != null) {
+      return configured;
+    }
+    Path venv = repo.resolve(".venv/bin/python");
+    return Files.isExecutable(venv) ? venv.toString() : "python3";
+  }
+
+  static RunReport run(int documents, RustKernels rust, NativeBackend nativeBackend,
+      WorkerPool python) throws Exception {
+    AtomicInteger fetchAttempts = new AtomicInteger();
     DagBuilder b = Dag.builder("document-analytics");
+
     Node<List<Document>> corpus = b.node("fetch-corpus")
         .withRetry(RetryPolicy.builder().withMaxAttempts(4)
             .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build())
@@ -64,46 +102,91 @@ public final class Flagship {
           }
           return generateCorpus(documents, 7);
         });
-    Node<List<Profile>> profiles = b.node("profile").withTags("cpu")
-        .map(corpus, doc -> new Profile(doc.id(), termCounts(doc.text()), sha256(doc.text())));
+    Node<List<Profile>> profiles = b.node("profile").withTags("cpu").map(corpus, doc -> {
+      byte[] utf8 = doc.text().getBytes(StandardCharsets.UTF_8);
+      return new Profile(doc.id(), rust.tokenCounts(doc.text()),
+          HexFormat.of().formatHex(rust.blake3(utf8)));
+    });
     Node<List<String>> vocabulary = b.task("vocabulary", profiles, ps -> topTerms(ps, 24));
-    Node<double[][]> vectors = b.node("vectors").retain()
+    Node<NDArray> vectors = b.node("vectors").retain()
         .task(profiles, vocabulary, Flagship::normalizedVectors);
-    Node<double[][]> similarity = b.task("similarity", vectors, v -> multiply(v, transpose(v)));
+    Node<NDArray> transposed = b.task("transpose", vectors, Flagship::transpose);
+    Node<NDArray> similarity = b.call("similarity",
+        nativeBackend.function("matmul", NDArray.class), vectors, transposed);
     Node<List<String>> nearest = b.task("nearest-pairs", profiles, similarity,
         (ps, s) -> nearestPairs(ps, s, 5));
+    Node<NDArray> clusters = b.node("clusters")
+        .withRetry(RetryPolicy.builder().withMaxAttempts(3).withDelay(Duration.ZERO)
+            .handle(WorkerCrashedException.class).build())
+        .call(python.function("open_examples.learn:kmeans", NDArray.class), vectors,
+            b.task("k", () -> TOPICS.length));
+    @SuppressWarnings("rawtypes")
+    Node<Map> described = b.call("describe",
+        python.function("open_examples.numeric:stats", Map.class), vectors);
+    Node<byte[]> archive = b.task("archive", corpus, docs -> rust.zstdCompress(
+        String.join("\n", docs.stream().map(Document::text).toList())
+            .getBytes(StandardCharsets.UTF_8), 3));
     Node<Long> duplicates = b.task("duplicates", profiles,
         ps -> ps.size() - ps.stream().map(Profile::fingerprint).distinct().count());
-    Node<String> report = b.task("report", vocabulary, nearest, duplicates,
-        (vocab, pairs, dups) -> "vocabulary: " + vocab.subList(0, 8) + " …\n"
-            + "nearest documents:\n  " + String.join("\n  ", pairs) + "\n"
-            + "duplicate documents: " + dups);
+    Node<String> report = b.fanIn("report", List.of(vocabulary, nearest, clusters, described,
+        archive, duplicates, corpus), parts -> report(parts));
     Dag dag = b.build();
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     DagExecutor executor = DagExecutor.builder()
         .withFailureMode(FailureMode.FAIL_FAST)
         .withConcurrencyLimit("cpu", Runtime.getRuntime().availableProcessors())
+        .withConcurrencyLimit("python", 2)
         .withDeadline(Duration.ofMinutes(2))
         .withListener(new DagMetrics(registry))
         .build();
     RunReport run = executor.run(dag).orThrow();
 
-    System.out.println("== " + dag.name() + ": " + documents + " documents ==");
+    System.out.println("== " + dag.name() + ": " + documents + " documents; Rust kernels through "
+        + rust.binding().toUpperCase(Locale.ROOT) + ", Python " + python.workerInfo().get("version")
+        + " workers " + python.pids() + " ==");
     System.out.println(run.result(report));
     System.out.println();
-    System.out.printf(Locale.ROOT, "%-14s %-10s %8s %10s%n", "node", "status", "attempts", "ms");
-    run.nodes().forEach(n -> System.out.printf(Locale.ROOT, "%-14s %-10s %8d %10.1f%n",
-        n.name(), n.status(), n.attempts(),
+    System.out.printf(Locale.ROOT, "%-14s %-8s %-10s %8s %10s%n", "node", "backend", "status",
+        "attempts", "ms");
+    run.nodes().forEach(n -> System.out.printf(Locale.ROOT, "%-14s %-8s %-10s %8d %10.1f%n",
+        n.name(), n.backend(), n.status(), n.attempts(),
         n.duration().map(d -> d.toNanos() / 1e6).orElse(0.0)));
     System.out.println();
-    System.out.printf(Locale.ROOT, "run: %s; tasks retried: %.0f%n", run.summary(),
+    System.out.printf(Locale.ROOT, "run: %s; attempts retried: %.0f%n", run.summary(),
         registry.get("open.dag.tasks.retried").counters().stream()
             .mapToDouble(c -> c.count()).sum());
     Path dot = Path.of("target", "flagship.dot");
     Files.createDirectories(dot.getParent());
     Files.writeString(dot, DagExport.dot(dag, run));
     System.out.println("DAG written to " + dot.toAbsolutePath() + " (render: dot -Tsvg)");
+    return run;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String report(List<Object> parts) {
+    List<String> vocab = (List<String>) parts.get(0);
+    List<String> pairs = (List<String>) parts.get(1);
+    NDArray labels = (NDArray) parts.get(2);
+    Map<String, Object> stats = (Map<String, Object>) parts.get(3);
+    byte[] archive = (byte[]) parts.get(4);
+    long duplicates = (Long) parts.get(5);
+    List<Document> docs = (List<Document>) parts.get(6);
+    Map<Integer, Integer> sizes = new LinkedHashMap<>();
+    for (int label : labels.toIntArray()) {
+      sizes.merge(label, 1, Integer::sum);
+    }
+    long corpusBytes = docs.stream().mapToLong(d -> d.text().getBytes(StandardCharsets.UTF_8).length
+        + 1).sum() - 1;
+    return "vocabulary (Rust token counts): " + vocab.subList(0, 8) + " …\n"
+        + "nearest documents (Rust matmul):\n  " + String.join("\n  ", pairs) + "\n"
+        + "clusters (Python, scikit-learn KMeans): " + sizes.size() + " clusters of sizes "
+        + sizes.values() + "\n"
+        + String.format(Locale.ROOT, "term vectors (Python, NumPy): mean %.4f, std %.4f%n",
+            ((Number) stats.get("mean")).doubleValue(), ((Number) stats.get("std")).doubleValue())
+        + String.format(Locale.ROOT, "archive (Rust zstd): %d bytes -> %d bytes (%.1fx)%n",
+            corpusBytes, archive.length, (double) corpusBytes / archive.length)
+        + "duplicate documents (Rust BLAKE3): " + duplicates;
   }
 
   /** Documents mixing two topics each, seeded so every run sees the same corpus. */
@@ -123,75 +206,56 @@ public final class Flagship {
     return docs;
   }
 
-  static Map<String, Integer> termCounts(String text) {
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    for (String token : text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
-      if (!token.isEmpty()) {
-        counts.merge(token, 1, Integer::sum);
-      }
-    }
-    return counts;
-  }
-
-  static String sha256(String text) throws Exception {
-    byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(digest);
-  }
-
   static List<String> topTerms(List<Profile> profiles, int k) {
-    Map<String, Integer> total = new LinkedHashMap<>();
-    profiles.forEach(p -> p.terms().forEach((t, c) -> total.merge(t, c, Integer::sum)));
+    Map<String, Long> total = new LinkedHashMap<>();
+    profiles.forEach(p -> p.terms().forEach((t, c) -> total.merge(t, c, Long::sum)));
     return total.entrySet().stream()
-        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed()
             .thenComparing(Map.Entry.comparingByKey()))
         .limit(k).map(Map.Entry::getKey).toList();
   }
 
-  static double[][] normalizedVectors(List<Profile> profiles, List<String> vocabulary) {
-    double[][] v = new double[profiles.size()][vocabulary.size()];
-    for (int i = 0; i < v.length; i++) {
+  /** Term-count vectors scaled to unit length, one row per document. */
+  static NDArray normalizedVectors(List<Profile> profiles, List<String> vocabulary) {
+    int n = profiles.size();
+    int d = vocabulary.size();
+    double[] v = new double[n * d];
+    for (int i = 0; i < n; i++) {
       double norm = 0;
-      for (int j = 0; j < vocabulary.size(); j++) {
-        v[i][j] = profiles.get(i).terms().getOrDefault(vocabulary.get(j), 0);
-        norm += v[i][j] * v[i][j];
+      for (int j = 0; j < d; j++) {
+        double x = profiles.get(i).terms().getOrDefault(vocabulary.get(j), 0L);
+        v[i * d + j] = x;
+        norm += x * x;
       }
       norm = Math.sqrt(norm);
-      for (int j = 0; j < vocabulary.size() && norm > 0; j++) {
-        v[i][j] /= norm;
+      for (int j = 0; j < d && norm > 0; j++) {
+        v[i * d + j] /= norm;
       }
     }
-    return v;
+    return NDArray.of(v, n, d);
   }
 
-  static double[][] transpose(double[][] a) {
-    double[][] t = new double[a[0].length][a.length];
-    for (int i = 0; i < a.length; i++) {
-      for (int j = 0; j < a[0].length; j++) {
-        t[j][i] = a[i][j];
+  static NDArray transpose(NDArray a) {
+    int rows = a.dim(0);
+    int cols = a.dim(1);
+    double[] in = a.toDoubleArray();
+    double[] out = new double[in.length];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        out[j * rows + i] = in[i * cols + j];
       }
     }
-    return t;
+    return NDArray.of(out, cols, rows);
   }
 
-  static double[][] multiply(double[][] a, double[][] b) {
-    double[][] c = new double[a.length][b[0].length];
-    for (int i = 0; i < a.length; i++) {
-      for (int k = 0; k < b.length; k++) {
-        double aik = a[i][k];
-        for (int j = 0; j < b[0].length; j++) {
-          c[i][j] += aik * b[k][j];
-        }
-      }
-    }
-    return c;
-  }
-
-  static List<String> nearestPairs(List<Profile> profiles, double[][] s, int k) {
+  static List<String> nearestPairs(List<Profile> profiles, NDArray similarity, int k) {
     record Pair(int i, int j, double score) {}
+    int n = similarity.dim(0);
+    double[] s = similarity.toDoubleArray();
     List<Pair> pairs = new ArrayList<>();
-    for (int i = 0; i < s.length; i++) {
-      for (int j = i + 1; j < s.length; j++) {
-        pairs.add(new Pair(i, j, s[i][j]));
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        pairs.add(new Pair(i, j, s[i * n + j]));
       }
     }
     pairs.sort(Comparator.comparingDouble(Pair::score).reversed()

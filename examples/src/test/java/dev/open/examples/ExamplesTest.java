@@ -1,14 +1,18 @@
 package dev.open.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+
+import dev.open.dag.array.NDArray;
 
 class ExamplesTest {
 
@@ -35,21 +39,30 @@ class ExamplesTest {
   }
 
   @Test
-  void flagshipFindsTheDuplicatesItPlanted() throws Exception {
+  void flagshipRunsJavaRustAndPythonNodes() throws Exception {
+    String python = System.getProperty("open.python", "python3");
+    Process probe = new ProcessBuilder(python, "-c", "import sklearn").start();
+    assumeThat(probe.waitFor(120, TimeUnit.SECONDS) && probe.exitValue() == 0)
+        .as("scikit-learn is importable by " + python + " (make test uses the project venv)")
+        .isTrue();
+
     String out = stdoutOf(() -> Flagship.main(new String[] {"100"}));
-    assertThat(out).contains("duplicate documents: 2")
-        .contains("fetch-corpus   SUCCEEDED         3")
-        .contains("8 succeeded, 0 failed, 0 skipped, 0 cancelled");
+
+    assertThat(out).contains("duplicate documents (Rust BLAKE3): 2")
+        .contains("clusters (Python, scikit-learn KMeans): 4 clusters")
+        .contains("fetch-corpus   java     SUCCEEDED         3")
+        .contains("similarity     native   SUCCEEDED")
+        .contains("clusters       python   SUCCEEDED")
+        .contains("0 failed, 0 skipped, 0 cancelled");
   }
 
   @Test
-  void termCountsAndSimilarityAreRight() {
-    assertThat(Flagship.termCounts("Run, run! RUN dags.")).isEqualTo(Map.of("run", 3, "dags", 1));
-    double[][] v = {{1, 0}, {0.6, 0.8}};
-    double[][] s = Flagship.multiply(v, Flagship.transpose(v));
-    assertThat(s[0][1]).isEqualTo(0.6);
-    assertThat(s[1][1]).isEqualTo(1.0, org.assertj.core.data.Offset.offset(1e-12));
-    assertThat(Flagship.generateCorpus(3, 1)).extracting(Flagship.Document::id)
-        .isEqualTo(List.of("doc-0", "doc-1", "doc-2"));
+  void vectorsAreUnitRowsAndTheTransposeIsRight() {
+    var profiles = List.of(new Flagship.Profile("a", Map.of("x", 3L, "y", 4L), "h1"),
+        new Flagship.Profile("b", Map.of("y", 2L), "h2"));
+    NDArray v = Flagship.normalizedVectors(profiles, List.of("x", "y"));
+    assertThat(v.toDoubleArray()).containsExactly(0.6, 0.8, 0.0, 1.0);
+    assertThat(Flagship.transpose(v).toDoubleArray()).containsExactly(0.6, 0.0, 0.8, 1.0);
+    assertThat(Flagship.topTerms(profiles, 1)).containsExactly("y");
   }
 }
