@@ -7,7 +7,7 @@ that nothing but frames can reach the host's frame stream (protocol section 1):
   only (its number is exported as ``OPEN_WORKER_FRAME_FD``); descriptor 1 then points at
   stderr and ``sys.stdout`` is ``sys.stderr``, so ``print()`` and C-level writes to stdout
   become log lines;
-- the original stdin is likewise moved to a private descriptor for the reader thread and
+- the original stdin is likewise moved to a private descriptor for frame input and
   descriptor 0 is ``/dev/null``, so task code (or a child process) reading stdin cannot steal
   frames.
 
@@ -21,9 +21,9 @@ import argparse
 import os
 import signal
 import sys
-from typing import BinaryIO, Sequence
+from typing import Sequence
 
-from .frames import DEFAULT_MAX_FRAME, MAX_LENGTH, FrameWriter
+from .frames import DEFAULT_MAX_FRAME, MAX_LENGTH, FdReader, FrameWriter
 from .functions import AllowList, Functions
 from .runtime import Worker
 
@@ -50,7 +50,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-frame", type=_frame_size, default=DEFAULT_MAX_FRAME, metavar="BYTES",
         help=f"largest frame accepted or sent (default {DEFAULT_MAX_FRAME})",
     )
+    parser.add_argument(
+        "--spin-us", type=int, default=100, metavar="MICROS",
+        help="poll this long for the next frame before a blocking read (default 100; 0: never)",
+    )
     args = parser.parse_args(argv)
+    if args.spin_us < 0:
+        parser.error("--spin-us must not be negative")
     try:
         args.allow_list = AllowList(args.allow)
     except ValueError as exc:
@@ -58,7 +64,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def redirect_stdio() -> tuple[int, BinaryIO]:
+def redirect_stdio(spin_ns: int = 0) -> tuple[int, FdReader]:
     """Move stdout/stdin to private descriptors; returns (frame fd, frame input stream)."""
     sys.stdout.flush()
     frame_fd = os.dup(1)
@@ -69,13 +75,13 @@ def redirect_stdio() -> tuple[int, BinaryIO]:
     os.dup2(null_fd, 0)
     os.close(null_fd)
     os.environ[FRAME_FD_ENV] = str(frame_fd)
-    return frame_fd, open(input_fd, "rb", buffering=1 << 16)
+    return frame_fd, FdReader(input_fd, spin_ns=spin_ns)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    frame_fd, frames_in = redirect_stdio()
+    frame_fd, frames_in = redirect_stdio(args.spin_us * 1000)
     writer = FrameWriter(frame_fd, args.max_frame)
     return Worker(frames_in, writer, Functions(args.allow_list), args.max_frame).run()
 

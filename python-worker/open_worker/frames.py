@@ -17,8 +17,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterable, Sequence, Union
 
@@ -69,6 +71,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Made once: ``json.loads``/``json.dumps`` with options build a new coder on every call, which
+# costs as much as the coding itself for the small headers that make up most frames.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def read_frame(stream: BinaryIO, limit: int = DEFAULT_MAX_FRAME) -> Frame | None:
     """Read one frame from a binary stream; ``None`` at end-of-file between frames.
 
@@ -110,6 +118,50 @@ def _fill(stream: BinaryIO, view: memoryview) -> int:
     return total
 
 
+class FdReader:
+    """A read buffer over a file descriptor that can say whether it holds unread bytes.
+
+    ``select``/``poll`` on the descriptor cannot see bytes already read ahead into a buffer,
+    and :class:`io.BufferedReader` cannot tell whether it has any without risking a blocking
+    read; :meth:`buffered` can. Small reads are served from one ``chunk``-sized read; with the
+    buffer empty, a read of at least ``chunk`` bytes goes straight into the caller's memory, so
+    a large frame body is not copied twice.
+    """
+
+    def __init__(self, fd: int, chunk: int = 1 << 16, spin_ns: int = 0) -> None:
+        self.fd = fd
+        self._buf = memoryview(bytearray(chunk))
+        self._start = self._end = 0
+        # Poll this long for input before a blocking read: on virtual machines a process blocked
+        # in the kernel sleeps on a halted virtual CPU, and waking it costs tens of microseconds,
+        # more than a small call. The next call of a busy host usually comes within that time.
+        self.spin_ns = spin_ns
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+
+    def _await_input(self) -> None:
+        deadline = time.perf_counter_ns() + self.spin_ns
+        while not self._poll.poll(0) and time.perf_counter_ns() < deadline:
+            pass
+
+    def buffered(self) -> int:
+        """Bytes read from the descriptor and not handed out yet."""
+        return self._end - self._start
+
+    def readinto(self, view: memoryview) -> int:
+        """Like :meth:`io.RawIOBase.readinto`: at least one byte, or 0 at end-of-file."""
+        if self._start == self._end:
+            if self.spin_ns:
+                self._await_input()
+            if len(view) >= len(self._buf):
+                return os.readv(self.fd, [view])
+            self._start, self._end = 0, os.readv(self.fd, [self._buf])
+        n = min(len(view), self._end - self._start)
+        view[:n] = self._buf[self._start : self._start + n]
+        self._start += n
+        return n
+
+
 def parse_body(body: Buffer) -> Frame:
     """Split a frame body into header and buffer views, checking every layout rule."""
     view = memoryview(body)
@@ -123,7 +175,7 @@ def parse_body(body: Buffer) -> Frame:
         )
     try:
         text = bytes(view[4 : 4 + header_length]).decode("utf-8")
-        header = json.loads(text, parse_constant=_reject_constant)
+        header = _JSON_DECODER.decode(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FrameError("bad_header", f"header is not UTF-8 JSON ({exc})") from None
     if not isinstance(header, dict):
@@ -171,8 +223,7 @@ def _byte_view(buf: Buffer) -> memoryview:
 
 def encode_header(header: dict) -> bytes:
     """Compact UTF-8 JSON; ``allow_nan=False`` so NaN never leaks out as invalid JSON."""
-    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    return _JSON_ENCODER.encode(header).encode("utf-8")
 
 
 def encode_frame(

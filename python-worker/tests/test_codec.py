@@ -15,7 +15,9 @@ from conftest import numpy as np
 from neutral import meaning
 from open_worker import values
 from open_worker.errors import NotAllowed, ProtocolError, type_name
-from open_worker.frames import FrameError, FrameTooLarge, decode_frame, encode_frame, read_frame, write_all
+from open_worker.frames import (
+    FdReader, FrameError, FrameTooLarge, decode_frame, encode_frame, frame_bytes, read_frame, write_all,
+)
 from open_worker.functions import AllowList, Functions
 from open_worker.runtime import is_stream
 from open_worker.values import NDArray, decode_value, encode_value
@@ -178,6 +180,29 @@ def test_write_all_handles_partial_writes(monkeypatch):
 
 def test_read_eof_between_frames_is_none():
     assert read_frame(io.BytesIO(b"")) is None
+
+
+def test_fd_reader_says_what_it_has_read_ahead():
+    r, w = os.pipe()
+    try:
+        pings = [frame_bytes({"kind": "ping", "id": i}) for i in range(3)]
+        call = frame_bytes({"kind": "call", "id": 9, "function": "m:f", "args": [{"$bytes": {"buffer": 0}}]},
+                           [bytes(range(200))])
+        os.write(w, b"".join(pings) + call + pings[0][:5])
+        os.close(w)
+        reader = FdReader(r, chunk=128)  # the call's body is larger: read straight into it
+        assert reader.buffered() == 0
+        assert read_frame(reader).header["id"] == 0
+        assert reader.buffered() == 128 - len(pings[0])  # one read: the other pings, part of the call
+        assert read_frame(reader).header["id"] == 1 and read_frame(reader).header["id"] == 2
+        frame = read_frame(reader)
+        assert frame.header["id"] == 9 and bytes(frame.buffers[0]) == bytes(range(200))
+        with pytest.raises(FrameError) as info:
+            read_frame(reader)
+        assert info.value.code == "truncated"
+        assert read_frame(reader) is None and reader.buffered() == 0
+    finally:
+        os.close(r)
 
 
 # ----------------------------------------------------------------------------- names and rules

@@ -18,6 +18,7 @@ from conftest import needs_numpy
 from conftest import numpy as np
 from neutral import canon, meaning
 from open_worker.frames import FrameError, frame_bytes
+from open_worker.runtime import TICK
 from open_worker.values import NDArray
 
 
@@ -281,6 +282,63 @@ def test_cancel_of_finished_or_unknown_call_is_ignored(worker):
     assert worker.recv().header["kind"] == "pong"
 
 
+def call_frame(call_id, function, *args):
+    return frame_bytes({"kind": "call", "id": call_id, "function": function, "args": list(args)})
+
+
+def test_frames_read_ahead_behind_a_long_call_are_handled(worker):
+    # One write: the main thread reads all three frames into its buffer, starts the first call,
+    # and the reader must find the other two there (poll on stdin cannot see them).
+    worker.send_raw(call_frame(801, "open_test_tasks:sleep", 600)
+                    + call_frame(802, "open_test_tasks:echo", "never")
+                    + frame_bytes({"kind": "ping", "id": 5}))
+    pong = worker.recv().header
+    assert pong["kind"] == "pong" and pong["id"] == 5 and pong["busy"] is True
+    worker.send({"kind": "cancel", "id": 802})
+    expect_error(worker, 802, "Cancelled")
+    worker.send({"kind": "cancel", "id": 801})
+    expect_error(worker, 801, "Cancelled")
+    assert worker.run("open_test_tasks:echo", "after") == "after"
+
+
+def test_cancel_sent_with_the_call_interrupts_it(worker):
+    worker.send_raw(call_frame(803, "open_test_tasks:sleep", 600) + frame_bytes({"kind": "cancel", "id": 803}))
+    expect_error(worker, 803, "Cancelled")
+    assert worker.run("open_test_tasks:echo", 1) == 1
+
+
+def test_a_long_call_after_an_idle_spell_is_watched(worker):
+    time.sleep(20 * TICK)  # the reader stops looking (parks) when no call starts for a tick
+    call_id = worker.call("open_test_tasks:sleep", 600)
+    worker.wait_busy()  # the main thread woke the reader, which took over reading
+    worker.send({"kind": "cancel", "id": call_id})
+    expect_error(worker, call_id, "Cancelled")
+
+
+def test_calls_around_the_reader_tick_keep_their_order(worker):
+    # Calls shorter and longer than the reader's tick, pipelined with pings, move the reading
+    # baton back and forth; answers to calls keep the calls' order, and every ping is answered.
+    delays = [0, 3 * TICK, 0, 0, 0.5 * TICK, 2 * TICK, 0, 6 * TICK, 0, 0]
+    ids = []
+    for i, delay in enumerate(delays):
+        ids.append(worker.call("open_test_tasks:sleep", delay) if delay else worker.call("open_test_tasks:echo", i))
+        worker.send({"kind": "ping", "id": i})
+    results, pongs = [], set()
+    while len(results) < len(ids) or len(pongs) < len(delays):
+        header = worker.recv().header
+        if header["kind"] == "pong":
+            pongs.add(header["id"])
+        else:
+            assert header["kind"] == "result", header
+            results.append(header["id"])
+    assert results == ids and pongs == set(range(len(delays)))
+    for i in range(20):  # one at a time again, pings in between
+        assert worker.run("open_test_tasks:echo", i) == i
+        worker.send({"kind": "ping", "id": 100 + i})
+        pong = worker.recv().header
+        assert pong["kind"] == "pong" and pong["id"] == 100 + i
+
+
 # ----------------------------------------------------------------------------- ending
 
 
@@ -288,6 +346,12 @@ def test_stdin_eof_exits_0(worker):
     worker.proc.stdin.close()
     assert worker.wait() == 0
     assert worker.recv_eof() is None
+
+
+def test_stdin_eof_right_after_a_call_starts_exits_0(worker):
+    worker.send_raw(call_frame(804, "open_test_tasks:sleep", 600))
+    worker.proc.stdin.close()  # read by the reader once the call is a tick old
+    assert worker.wait() == 0
 
 
 def test_stdin_eof_during_a_call_exits_0(worker):

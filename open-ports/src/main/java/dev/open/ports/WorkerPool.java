@@ -550,6 +550,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     final Duration healthyAge;
     final long maxCallsPerWorker;
     final long maxMemoryBytes;
+    final Duration responseSpin;
     final Path runtime;
 
     private Config(Builder b) {
@@ -571,6 +572,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
       healthyAge = Duration.ofSeconds(5);
       maxCallsPerWorker = b.maxCallsPerWorker;
       maxMemoryBytes = b.maxMemoryBytes;
+      responseSpin = b.responseSpin;
       runtime = WorkerRuntime.of(language);
     }
 
@@ -612,6 +614,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     private Duration maxRestartBackoff = Duration.ofSeconds(30);
     private long maxCallsPerWorker;
     private long maxMemoryBytes;
+    private Duration responseSpin = Duration.ofNanos(100_000);
     private final java.util.Set<String> given = new java.util.HashSet<>();
 
     private Builder(Language language) {
@@ -805,6 +808,25 @@ public final class WorkerPool implements Backend, AutoCloseable {
         throw new IllegalArgumentException("bytes must be positive, was " + bytes);
       }
       this.maxMemoryBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets how long a worker's reader polls for an answer before it blocks, while calls are in
+     * flight (default 100 µs; zero never polls). Polling keeps small calls fast where waking a
+     * blocked thread is slow (virtual machines), at the cost of up to this much CPU time per
+     * answer.
+     *
+     * @param spin zero or positive
+     * @return this builder
+     */
+    public Builder withResponseSpin(Duration spin) {
+      once("responseSpin");
+      Objects.requireNonNull(spin, "spin");
+      if (spin.isNegative()) {
+        throw new IllegalArgumentException("spin must not be negative, was " + spin);
+      }
+      this.responseSpin = spin;
       return this;
     }
 

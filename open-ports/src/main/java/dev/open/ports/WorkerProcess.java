@@ -142,7 +142,11 @@ final class WorkerProcess {
     InputStream in = new BufferedInputStream(process.getInputStream(), 1 << 16);
     try {
       Frame frame;
-      while ((frame = FrameCodec.read(in, config.maxFrame)) != null) {
+      while (true) {
+        awaitAnswer(in);
+        if ((frame = FrameCodec.read(in, config.maxFrame)) == null) {
+          break;
+        }
         dispatch(frame);
       }
       boolean stopped = state == State.DEAD; // read before die() marks it dead
@@ -155,6 +159,23 @@ final class WorkerProcess {
       die(() -> crashed("could not be read (" + e + ")", e));
     } finally {
       handshake.countDown();
+    }
+  }
+
+  /**
+   * While one call is in flight, polls for its answer for up to the pool's spin time before the
+   * blocking read: on virtual machines a thread blocked in the kernel sleeps on a halted virtual
+   * CPU, and waking it costs tens of microseconds, more than a small call itself. With several
+   * calls in flight answers keep coming, and spinning would only take CPU from the workers.
+   */
+  private void awaitAnswer(InputStream in) throws IOException {
+    long spin = config.responseSpin.toNanos();
+    if (spin == 0 || calls.size() != 1) {
+      return;
+    }
+    long deadline = System.nanoTime() + spin;
+    while (in.available() == 0 && System.nanoTime() < deadline && calls.size() == 1) {
+      Thread.onSpinWait();
     }
   }
 
