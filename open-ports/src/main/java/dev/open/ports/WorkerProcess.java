@@ -140,11 +140,12 @@ final class WorkerProcess {
 
   private void readFrames() {
     InputStream in = new BufferedInputStream(process.getInputStream(), 1 << 16);
+    InputStream body = new SpinningInput(in, config.responseSpin.toNanos());
     try {
       Frame frame;
       while (true) {
         awaitAnswer(in);
-        if ((frame = FrameCodec.read(in, config.maxFrame)) == null) {
+        if ((frame = FrameCodec.read(in, body, config.maxFrame)) == null) {
           break;
         }
         dispatch(frame);
@@ -176,6 +177,31 @@ final class WorkerProcess {
     long deadline = System.nanoTime() + spin;
     while (in.available() == 0 && System.nanoTime() < deadline && calls.size() == 1) {
       Thread.onSpinWait();
+    }
+  }
+
+  /**
+   * Reads a frame body that has begun arriving, polling for each next piece before blocking: a
+   * large body crosses the pipe in pieces of the pipe's capacity, and waking for every piece
+   * would cost more than copying it.
+   */
+  private static final class SpinningInput extends java.io.FilterInputStream {
+    private final long spinNanos;
+
+    SpinningInput(InputStream in, long spinNanos) {
+      super(in);
+      this.spinNanos = spinNanos;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (spinNanos > 0 && in.available() == 0) {
+        long deadline = System.nanoTime() + spinNanos;
+        while (in.available() == 0 && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+      }
+      return in.read(b, off, len);
     }
   }
 

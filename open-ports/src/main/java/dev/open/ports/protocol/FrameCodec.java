@@ -57,6 +57,22 @@ public final class FrameCodec {
    * @throws IOException if reading fails
    */
   public static Frame read(InputStream in, int maxFrame) throws IOException {
+    return read(in, in, maxFrame);
+  }
+
+  /**
+   * Reads one frame, its length prefix from {@code in} and its body from {@code body}: two views
+   * of one stream, so that a caller can wait for a body that has begun arriving differently from
+   * the way it waits for the next frame.
+   *
+   * @param in the stream, for the length prefix
+   * @param body the same stream, for the body
+   * @param maxFrame the largest acceptable {@code length}
+   * @return the frame, or null when the stream ended cleanly between frames
+   * @throws ProtocolException if the frame is malformed (nothing over the limit is allocated)
+   * @throws IOException if reading fails
+   */
+  public static Frame read(InputStream in, InputStream body, int maxFrame) throws IOException {
     byte[] prefix = new byte[4];
     int got = in.readNBytes(prefix, 0, 4);
     if (got == 0) {
@@ -75,13 +91,13 @@ public final class FrameCodec {
       throw new ProtocolException(ProtocolException.Code.BAD_HEADER_LENGTH,
           "frame body of " + length + " bytes cannot hold a header length");
     }
-    byte[] body = new byte[(int) length];
-    int read = readFully(in, body);
-    if (read < body.length) {
+    byte[] bytes = new byte[(int) length];
+    int read = readFully(body, bytes);
+    if (read < bytes.length) {
       throw new ProtocolException(ProtocolException.Code.TRUNCATED,
           "stream ended inside a frame (" + read + " of " + length + " bytes)");
     }
-    return decode(body);
+    return decode(bytes);
   }
 
   /**
