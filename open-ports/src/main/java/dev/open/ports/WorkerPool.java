@@ -48,8 +48,8 @@ import dev.open.ports.protocol.FrameCodec;
  *   <li>warm start: {@link Builder#build()} starts every worker and waits for its {@code hello};
  *   <li>least-loaded dispatch: a call goes to the ready worker with the fewest calls in flight
  *       (workers run their calls one at a time, in order; the others wait in the worker's pipe);
- *   <li>health: every ping interval each worker is pinged; one that has not answered within the
- *       ping timeout is killed and replaced;
+ *   <li>health: every ping interval each worker is pinged; one that has been silent (no pong,
+ *       no byte of any frame) for the ping timeout is killed and replaced;
  *   <li>restart: a dead worker is replaced at once, then with exponential backoff while
  *       replacements keep dying young;
  *   <li>recycling: a worker that has started {@code maxCallsPerWorker} calls, or reports more
@@ -326,10 +326,23 @@ public final class WorkerPool implements Backend, AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Supervision
 
+  /**
+   * Starts a worker and waits for its hello. The process is in {@link #alive} from its spawn on,
+   * so that {@link #close()} stops a worker still starting as it stops the others.
+   */
   private WorkerProcess startWorker() {
-    WorkerProcess worker = WorkerProcess.start(config, new Listener(), workerNumbers.incrementAndGet());
+    WorkerProcess worker = WorkerProcess.spawn(config, new Listener(), workerNumbers.incrementAndGet());
     alive.add(worker);
-    return worker;
+    try {
+      if (closed) {
+        worker.kill("the pool closed while it started");
+      }
+      worker.awaitHello();
+      return worker;
+    } catch (RuntimeException e) {
+      alive.remove(worker);
+      throw e;
+    }
   }
 
   /** Receives what the workers report. */
@@ -376,7 +389,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
         WorkerProcess replacement = startWorker();
         restarts.incrementAndGet();
         if (closed) {
-          replacement.shutdown();
+          replacement.kill("the pool closed while it started");
           return;
         }
         workers.add(replacement);
@@ -384,6 +397,10 @@ public final class WorkerPool implements Backend, AutoCloseable {
             restarts.get());
         drainWaiting();
       } catch (RuntimeException e) {
+        if (closed) {
+          LOG.debug("a {} worker starting as the pool closed was stopped", name(), e);
+          return;
+        }
         LOG.error("could not start a {} worker; trying again", name(), e);
         if (workers.isEmpty()) {
           failWaiting(e); // nothing could run them: fail rather than leave them hanging
@@ -424,9 +441,9 @@ public final class WorkerPool implements Backend, AutoCloseable {
         if (worker.state() != WorkerProcess.State.READY) {
           continue;
         }
-        Duration waited = worker.ping(pingSeq.incrementAndGet());
-        if (waited.compareTo(config.pingTimeout) > 0) {
-          LOG.warn("{} has not answered a ping for {}; replacing it", worker, waited);
+        Duration silent = worker.silence(pingSeq.incrementAndGet());
+        if (silent.compareTo(config.pingTimeout) > 0) {
+          LOG.warn("{} has been silent for {} (no pong, no frame); replacing it", worker, silent);
           worker.kill("it did not answer a ping within " + config.pingTimeout);
         } else if (config.maxMemoryBytes > 0 && worker.rss() > config.maxMemoryBytes) {
           recycle(worker, "its resident memory " + (worker.rss() >> 20) + " MiB exceeds "

@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -62,7 +63,8 @@ final class WorkerProcess {
   private final long pid;
   private final Logger stderrLog;
   private final OutputStream stdin;
-  private final Object writeLock = new Object();
+  /** Orders frames on stdin; a lock rather than a monitor, so virtual threads never pin on it. */
+  private final ReentrantLock writeLock = new ReentrantLock();
   private final byte[] writeScratch = new byte[64 << 10];
   private final Map<Long, Call> calls = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
@@ -74,6 +76,8 @@ final class WorkerProcess {
   private volatile State state = State.STARTING;
   private volatile ObjectNode hello;
   private volatile long pingSentNanos;
+  /** When the reader last received bytes or finished a frame: proof of life besides a pong. */
+  private volatile long lastHeardNanos = System.nanoTime();
   private volatile long rss = -1;
   private volatile WorkerCrashedException deathCause;
 
@@ -87,11 +91,12 @@ final class WorkerProcess {
   }
 
   /**
-   * Starts a worker and waits for its {@code hello}.
+   * Starts a worker process and its reader threads; {@link #awaitHello()} then waits for it to
+   * greet. Two steps, so that the pool knows of a process before it is ready and can stop it.
    *
-   * @throws WorkerStartException if the process cannot start or does not greet in time
+   * @throws WorkerStartException if the process cannot start
    */
-  static WorkerProcess start(WorkerPool.Config config, Listener listener, int number) {
+  static WorkerProcess spawn(WorkerPool.Config config, Listener listener, int number) {
     List<String> command = config.command();
     ProcessBuilder builder = new ProcessBuilder(command);
     if (config.workingDirectory != null) {
@@ -110,16 +115,22 @@ final class WorkerProcess {
     String name = "open-" + config.language.id() + "-" + number;
     Thread.ofPlatform().daemon().name(name + "-stderr").start(worker::pumpStderr);
     Thread.ofPlatform().daemon().name(name + "-reader").start(worker::readFrames);
-    worker.awaitHello(command);
     return worker;
   }
 
-  private void awaitHello(List<String> command) {
+  /**
+   * Waits for the {@code hello} of a worker just spawned.
+   *
+   * @throws WorkerStartException if it dies, stays silent past the handshake timeout, or the
+   *     waiting thread is interrupted; the process is then killed
+   */
+  void awaitHello() {
     boolean greeted;
+    boolean interrupted = false;
     try {
       greeted = handshake.await(config.handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      interrupted = true;
       greeted = false;
     }
     if (greeted && hello != null && state != State.DEAD) {
@@ -128,10 +139,14 @@ final class WorkerProcess {
     WorkerCrashedException death = deathCause;
     kill("did not start");
     awaitExit();
+    if (interrupted) {
+      Thread.currentThread().interrupt(); // after awaitExit, which an interrupt would cut short
+    }
     String why = death != null ? death.getMessage()
+        : interrupted ? "was interrupted while waiting for its hello"
         : "sent no hello within " + config.handshakeTimeout;
     throw new WorkerStartException(config.language.id(), pid, "the " + config.language.id()
-        + " worker started with " + command + " failed to start: " + why
+        + " worker started with " + config.command() + " failed to start: " + why
         + tail("; its stderr:"), death);
   }
 
@@ -140,7 +155,7 @@ final class WorkerProcess {
 
   private void readFrames() {
     InputStream in = new BufferedInputStream(process.getInputStream(), 1 << 16);
-    InputStream body = new SpinningInput(in, config.responseSpin.toNanos());
+    InputStream body = new BodyInput(in, config.responseSpin.toNanos());
     try {
       Frame frame;
       while (true) {
@@ -148,6 +163,7 @@ final class WorkerProcess {
         if ((frame = FrameCodec.read(in, body, config.maxFrame)) == null) {
           break;
         }
+        lastHeardNanos = System.nanoTime();
         dispatch(frame);
       }
       boolean stopped = state == State.DEAD; // read before die() marks it dead
@@ -183,12 +199,12 @@ final class WorkerProcess {
   /**
    * Reads a frame body that has begun arriving, polling for each next piece before blocking: a
    * large body crosses the pipe in pieces of the pipe's capacity, and waking for every piece
-   * would cost more than copying it.
+   * would cost more than copying it. Every piece is proof that the worker lives.
    */
-  private static final class SpinningInput extends java.io.FilterInputStream {
+  private final class BodyInput extends java.io.FilterInputStream {
     private final long spinNanos;
 
-    SpinningInput(InputStream in, long spinNanos) {
+    BodyInput(InputStream in, long spinNanos) {
       super(in);
       this.spinNanos = spinNanos;
     }
@@ -201,7 +217,9 @@ final class WorkerProcess {
           Thread.onSpinWait();
         }
       }
-      return in.read(b, off, len);
+      int n = in.read(b, off, len);
+      lastHeardNanos = System.nanoTime();
+      return n;
     }
   }
 
@@ -360,17 +378,33 @@ final class WorkerProcess {
     writeQuietly(header);
   }
 
-  /** Sends a ping unless one is outstanding; returns how long the outstanding one has waited. */
-  Duration ping(long seq) {
+  /**
+   * Sends a ping unless one is outstanding, and returns how long the worker has been silent: the
+   * time since the outstanding ping was sent or since the worker was last heard from, whichever
+   * is later. A large frame arriving or being decoded counts as heard, so a pong queued behind a
+   * big answer does not make a busy worker look dead. Never blocks behind a frame being written
+   * to the worker: the ping waits for the next round instead.
+   */
+  Duration silence(long seq) {
     long sent = pingSentNanos;
     if (sent != 0) {
-      return Duration.ofNanos(System.nanoTime() - sent);
+      return Duration.ofNanos(Math.max(0, System.nanoTime() - Math.max(sent, lastHeardNanos)));
     }
-    pingSentNanos = System.nanoTime();
-    ObjectNode header = NODES.objectNode();
-    header.put("kind", "ping");
-    header.put("id", seq);
-    writeQuietly(header);
+    if (!writeLock.tryLock()) {
+      return Duration.ZERO; // a frame is going out: the ping can wait for the next round
+    }
+    try {
+      ObjectNode header = NODES.objectNode();
+      header.put("kind", "ping");
+      header.put("id", seq);
+      pingSentNanos = System.nanoTime();
+      FrameCodec.write(stdin, header, List.of(), config.maxFrame, writeScratch);
+      stdin.flush();
+    } catch (IOException e) {
+      // A dead pipe means a dying worker: the reader reports it.
+    } finally {
+      writeLock.unlock();
+    }
     return Duration.ZERO;
   }
 
@@ -379,12 +413,13 @@ final class WorkerProcess {
     ObjectNode header = NODES.objectNode();
     header.put("kind", "shutdown");
     writeQuietly(header);
-    synchronized (writeLock) {
-      try {
-        stdin.close();
-      } catch (IOException e) {
-        // already gone
-      }
+    writeLock.lock();
+    try {
+      stdin.close();
+    } catch (IOException e) {
+      // already gone
+    } finally {
+      writeLock.unlock();
     }
   }
 
@@ -397,9 +432,12 @@ final class WorkerProcess {
   }
 
   private void write(ObjectNode header, List<ByteBuffer> buffers) throws IOException {
-    synchronized (writeLock) {
+    writeLock.lock();
+    try {
       FrameCodec.write(stdin, header, buffers, config.maxFrame, writeScratch);
       stdin.flush();
+    } finally {
+      writeLock.unlock();
     }
   }
 

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -294,6 +297,19 @@ class WorkerPoolTest {
   }
 
   @Test
+  void aSilentWorkerIsReplaced() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1)
+        .withHealthCheck(Duration.ofMillis(100), Duration.ofMillis(500)));
+    long pid = python.pids().get(0);
+    Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start();
+    assertThat(stop.waitFor()).isZero();
+    eventually(Duration.ofSeconds(20), () -> python.restarts() == 1 && python.size() == 1);
+    assertThat(python.pids()).doesNotContain(pid);
+    assertThat(gone(pid)).isTrue();
+    assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+  }
+
+  @Test
   void workersAreRecycledAfterNCalls() throws Exception {
     WorkerPool python = start(pool().withWorkers(2).withMaxCallsPerWorker(5));
     List<CompletableFuture<Object>> calls = new ArrayList<>();
@@ -343,6 +359,38 @@ class WorkerPoolTest {
     assertThat(failure(python.call("open_test_tasks:add", 1, 1)))
         .isInstanceOf(IllegalStateException.class).hasMessage("the python pool is closed");
     python.close(); // idempotent
+  }
+
+  @Test
+  void closingWhileAReplacementStartsStopsItQuietly(@TempDir Path dir) throws Exception {
+    // Python imports sitecustomize from PYTHONPATH at start-up: this one stalls a worker's start
+    // while the marker file exists, so that the replacement of a killed worker is still starting
+    // when the pool closes.
+    Path marker = dir.resolve("slow");
+    Files.writeString(dir.resolve("sitecustomize.py"), """
+        import os, time
+        if os.path.exists(%s):
+            time.sleep(60)
+        """.formatted("'" + marker + "'"));
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    var logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WorkerPool.class);
+    logger.addAppender(log);
+    try {
+      WorkerPool python = pool().withModulePath(dir).withWorkers(1).build();
+      long first = python.pids().get(0);
+      Files.createFile(marker);
+      ProcessHandle.of(first).orElseThrow().destroyForcibly();
+      eventually(Duration.ofSeconds(10), () -> ProcessHandle.current().children()
+          .anyMatch(p -> p.isAlive() && p.pid() != first));
+      python.close();
+      assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList())
+          .as("live child processes once close() returned").isEmpty();
+      assertThat(log.list).noneMatch(e -> e.getLevel().isGreaterOrEqual(
+          ch.qos.logback.classic.Level.ERROR));
+    } finally {
+      logger.detachAppender(log);
+    }
   }
 
   @Test
