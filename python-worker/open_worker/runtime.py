@@ -76,7 +76,7 @@ from typing import Any, Callable
 
 from . import __version__
 from .errors import Cancelled, ProtocolError, type_name
-from .frames import FdReader, FrameError, FrameTooLarge, FrameWriter, read_frame
+from .frames import BodyRecycler, FdReader, FrameError, FrameTooLarge, FrameWriter, read_frame
 from .functions import Functions
 from .values import BadValue, Encoder, decode_value, numpy_module
 
@@ -190,6 +190,7 @@ class Worker:
         self.writer = writer
         self.functions = functions
         self.max_frame = max_frame
+        self._bodies = BodyRecycler()
         # State is guarded by this lock. Threads sleep on pipes rather than Conditions: a byte
         # written to a pipe wakes a thread in about half the time a Condition takes (measured:
         # 10 µs against 20 µs per hand-off). The execution thread sleeps on the wake-up pipe;
@@ -251,7 +252,7 @@ class Worker:
         Only the baton holder calls this. After a malformed frame it ends the process.
         """
         try:
-            frame = read_frame(self.frames_in, self.max_frame)
+            frame = read_frame(self.frames_in, self.max_frame, self._bodies)
             if frame is None or frame.header["kind"] == "shutdown":
                 self._stop()
                 return False
@@ -409,6 +410,9 @@ class Worker:
             try:
                 self._execute(call)
             finally:
+                # Let go of the arguments before reading on: their memory can then be reused
+                # for the next large frame (frames.BodyRecycler).
+                call = None
                 with self._cond:
                     self._state.current = None
         try:

@@ -83,6 +83,25 @@ def array_double(a: Any) -> Any:
     return np.asarray(a) * 2
 
 
+def array_address(a: Any) -> int:
+    """Where the array's data lives: equal addresses across calls mean reused memory."""
+    return int(a.__array_interface__["data"][0])
+
+
+_kept: list = []
+
+
+def keep(a: Any) -> int:
+    """Holds on to an argument beyond its call, as a cache in a task module would."""
+    _kept.append(a)
+    return len(_kept)
+
+
+def kept_checksum() -> list:
+    """Sums of the arrays held by :func:`keep`, to prove nothing overwrote them."""
+    return [float(a.sum()) for a in _kept]
+
+
 def array_info(a: Any) -> dict:
     """How a received array lies in memory: dtype, shape, order flags, alignment, writability."""
     import numpy as np

@@ -16,7 +16,8 @@ from neutral import meaning
 from open_worker import values
 from open_worker.errors import NotAllowed, ProtocolError, type_name
 from open_worker.frames import (
-    FdReader, FrameError, FrameTooLarge, decode_frame, encode_frame, frame_bytes, read_frame, write_all,
+    BodyRecycler, FdReader, FrameError, FrameTooLarge, decode_frame, encode_frame, frame_bytes,
+    read_frame, write_all,
 )
 from open_worker.functions import AllowList, Functions
 from open_worker.runtime import is_stream
@@ -256,3 +257,58 @@ def test_type_names():
         pass
 
     assert type_name(Local()) == f"{__name__}.test_type_names.<locals>.Local"
+
+
+# ----------------------------------------------------------------------------- body recycling
+
+
+def _big_frames(*fills: int, size: int = 2 << 20) -> io.BytesIO:
+    """Frames of ``size``-byte buffers, each filled with one byte value."""
+    return io.BytesIO(b"".join(frame_bytes({"kind": "call", "id": i + 1}, [bytes([f]) * size])
+                               for i, f in enumerate(fills)))
+
+
+def test_a_released_large_body_is_reused():
+    bodies = BodyRecycler()
+    stream = _big_frames(1, 2)
+    first = read_frame(stream, bodies=bodies)
+    assert bytes(first.buffers[0][:3]) == b"\x01\x01\x01"
+    del first
+    second = read_frame(stream, bodies=bodies)
+    assert bodies.reused == 1
+    assert set(bytes(second.buffers[0])) == {2}
+
+
+def test_a_body_still_viewed_is_never_overwritten():
+    bodies = BodyRecycler()
+    stream = _big_frames(1, 2, 3)
+    kept = read_frame(stream, bodies=bodies).buffers[0]  # a task keeping its argument
+    second = read_frame(stream, bodies=bodies)
+    third = read_frame(stream, bodies=bodies)
+    assert bodies.reused == 0
+    assert set(bytes(kept)) == {1}
+    assert set(bytes(second.buffers[0])) == {2} and set(bytes(third.buffers[0])) == {3}
+
+
+@needs_numpy
+def test_a_numpy_array_on_a_body_keeps_it_from_reuse():
+    bodies = BodyRecycler()
+    stream = _big_frames(1, 2)
+    array = np.frombuffer(read_frame(stream, bodies=bodies).buffers[0], dtype=np.uint8)
+    read_frame(stream, bodies=bodies)
+    assert bodies.reused == 0
+    assert int(array.min()) == int(array.max()) == 1
+    del array
+    assert read_frame(_big_frames(4), bodies=bodies) is not None
+    assert bodies.reused == 1
+
+
+def test_small_bodies_and_far_larger_spares_are_not_reused():
+    bodies = BodyRecycler(min_size=1 << 20)
+    for _ in range(3):
+        read_frame(_big_frames(1, size=1000), bodies=bodies)
+    assert bodies.reused == 0
+    read_frame(_big_frames(1, size=16 << 20), bodies=bodies)
+    frame = read_frame(_big_frames(2, size=2 << 20), bodies=bodies)  # 16 MiB > 4 x 2 MiB
+    assert bodies.reused == 0
+    assert set(bytes(frame.buffers[0])) == {2}

@@ -111,6 +111,17 @@ def test_large_array_is_bit_exact(worker):
 
 
 @needs_numpy
+def test_large_argument_memory_is_reused_only_once_released(worker):
+    big = np.full(1 << 20, 1.0)  # 8 MiB: above the recycling threshold
+    first = worker.run("open_test_tasks:array_address", big)
+    assert worker.run("open_test_tasks:array_address", big * 2) == first  # released, reused
+    assert worker.run("open_test_tasks:keep", big * 3) == 1  # now held by the task module
+    worker.run("open_test_tasks:identity", big * 5)
+    worker.run("open_test_tasks:array_address", big * 7)
+    assert worker.run("open_test_tasks:kept_checksum") == [3.0 * (1 << 20)]
+
+
+@needs_numpy
 def test_received_arrays_are_aligned_writable_and_keep_order(worker):
     info = worker.run("open_test_tasks:array_info", np.asfortranarray(np.ones((3, 2), "<i2")))
     assert info == {"dtype": "<i2", "shape": [3, 2], "c_contiguous": False, "f_contiguous": True,
