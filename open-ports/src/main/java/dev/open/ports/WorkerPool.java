@@ -517,17 +517,21 @@ public final class WorkerPool implements Backend, AutoCloseable {
     List<WorkerProcess> all = List.copyOf(alive);
     all.forEach(WorkerProcess::shutdown);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    boolean interrupted = false;
     for (WorkerProcess w : all) {
       try {
         long left = Math.max(0, deadline - System.nanoTime());
         if (!w.process().waitFor(left, TimeUnit.NANOSECONDS)) {
           w.kill("the pool closed");
-          w.process().waitFor(5, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        interrupted = true; // no more waiting for polite exits, but still for the kills
+        deadline = 0;
         w.kill("the pool closed");
       }
+    }
+    for (WorkerProcess w : all) {
+      interrupted |= awaitExitUninterruptibly(w.process(), TimeUnit.SECONDS.toNanos(5));
     }
     supervisor.shutdownNow();
     try {
@@ -536,7 +540,24 @@ public final class WorkerPool implements Backend, AutoCloseable {
       Thread.currentThread().interrupt();
     }
     workers.clear();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
     LOG.info("{} pool closed", name());
+  }
+
+  /** Waits for a killed process to be gone; returns whether an interrupt came meanwhile. */
+  private static boolean awaitExitUninterruptibly(Process process, long nanos) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + nanos;
+    while (true) {
+      try {
+        process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return interrupted;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
   }
 
   @Override

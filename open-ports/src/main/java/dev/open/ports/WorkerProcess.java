@@ -75,9 +75,12 @@ final class WorkerProcess {
   private final long startedNanos = System.nanoTime();
   private volatile State state = State.STARTING;
   private volatile ObjectNode hello;
-  private volatile long pingSentNanos;
+  /** The ping awaiting its pong, or null. */
+  private volatile Ping ping;
   /** When the reader last received bytes or finished a frame: proof of life besides a pong. */
   private volatile long lastHeardNanos = System.nanoTime();
+  /** When a write to the worker's stdin last returned: it is reading what the host sends. */
+  private volatile long lastWrittenNanos = System.nanoTime();
   private volatile long rss = -1;
   private volatile WorkerCrashedException deathCause;
 
@@ -87,7 +90,7 @@ final class WorkerProcess {
     this.process = process;
     this.pid = process.pid();
     this.stderrLog = LoggerFactory.getLogger("dev.open.ports.worker." + config.language.id());
-    this.stdin = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
+    this.stdin = new BufferedOutputStream(new ProgressOutput(process.getOutputStream()), 1 << 16);
   }
 
   /**
@@ -265,7 +268,7 @@ final class WorkerProcess {
       case "error" -> onError(frame.header());
       case "pong" -> {
         rss = frame.header().path("rss").asLong(-1);
-        pingSentNanos = 0;
+        ping = null;
       }
       default -> throw new ProtocolException(ProtocolException.Code.UNKNOWN_KIND,
           "the worker sent a " + kind + " message, which only a host may send");
@@ -378,50 +381,81 @@ final class WorkerProcess {
     writeQuietly(header);
   }
 
+  /** A ping: when the health check asked for it, and when it was written (0 until then). */
+  private static final class Ping {
+    final long requestedNanos = System.nanoTime();
+    volatile long writtenNanos;
+  }
+
   /**
-   * Sends a ping unless one is outstanding, and returns how long the worker has been silent: the
-   * time since the outstanding ping was sent or since the worker was last heard from, whichever
-   * is later. A large frame arriving or being decoded counts as heard, so a pong queued behind a
-   * big answer does not make a busy worker look dead. Never blocks behind a frame being written
-   * to the worker: the ping waits for the next round instead.
+   * Sends a ping unless one is outstanding, and returns how long the worker has been silent.
+   *
+   * <p>Silent means: since the outstanding ping was written, no pong and no byte of any other
+   * frame arrived, so a pong queued behind a large answer does not make a busy worker look dead.
+   * A ping not yet written waits behind a frame the host is sending; then the worker is silent
+   * only if that frame has stopped moving too (a worker that stops reading blocks the host's
+   * write once the pipe is full). The ping is written by a virtual thread of its own, so the
+   * health check never blocks on a worker's full pipe.
    */
   Duration silence(long seq) {
-    long sent = pingSentNanos;
-    if (sent != 0) {
-      return Duration.ofNanos(Math.max(0, System.nanoTime() - Math.max(sent, lastHeardNanos)));
-    }
-    if (!writeLock.tryLock()) {
-      return Duration.ZERO; // a frame is going out: the ping can wait for the next round
-    }
-    try {
+    Ping outstanding = ping;
+    if (outstanding == null) {
+      Ping next = new Ping();
+      ping = next;
       ObjectNode header = NODES.objectNode();
       header.put("kind", "ping");
       header.put("id", seq);
-      pingSentNanos = System.nanoTime();
-      FrameCodec.write(stdin, header, List.of(), config.maxFrame, writeScratch);
-      stdin.flush();
-    } catch (IOException e) {
-      // A dead pipe means a dying worker: the reader reports it.
-    } finally {
-      writeLock.unlock();
+      Thread.ofVirtual().name("open-" + config.language.id() + "-ping-" + pid).start(() -> {
+        writeQuietly(header);
+        next.writtenNanos = System.nanoTime();
+      });
+      return Duration.ZERO;
     }
-    return Duration.ZERO;
+    long written = outstanding.writtenNanos;
+    long life = written != 0 ? Math.max(written, lastHeardNanos)
+        : Math.max(outstanding.requestedNanos, Math.max(lastWrittenNanos, lastHeardNanos));
+    return Duration.ofNanos(Math.max(0, System.nanoTime() - life));
   }
 
-  /** Asks the worker to exit after it has closed its stdin: the polite stop. */
+  /** Notes every write that returns: the worker's stdin pipe is draining. */
+  private final class ProgressOutput extends java.io.FilterOutputStream {
+    ProgressOutput(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      lastWrittenNanos = System.nanoTime();
+    }
+  }
+
+  /**
+   * Asks the worker to exit: a {@code shutdown} frame, then its stdin closed. Asynchronous (on a
+   * virtual thread), as a worker that has stopped reading would block the writer on a full
+   * pipe; whoever waits for the exit kills the worker when it does not come, which ends that
+   * write too.
+   */
   void shutdown() {
     ObjectNode header = NODES.objectNode();
     header.put("kind", "shutdown");
-    writeQuietly(header);
-    writeLock.lock();
-    try {
-      stdin.close();
-    } catch (IOException e) {
-      // already gone
-    } finally {
-      writeLock.unlock();
-    }
+    Thread.ofVirtual().name("open-" + config.language.id() + "-shutdown-" + pid).start(() -> {
+      writeLock.lock();
+      try {
+        write(header, List.of());
+      } catch (IOException e) {
+        // A dead pipe means a dying worker: the reader reports it.
+      } finally {
+        try {
+          stdin.close();
+        } catch (IOException e) {
+          // already gone
+        }
+        writeLock.unlock();
+      }
+    });
   }
+
 
   private void writeQuietly(ObjectNode header) {
     try {

@@ -7,6 +7,7 @@ import static dev.open.ports.PythonWorkers.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -301,12 +302,45 @@ class WorkerPoolTest {
     WorkerPool python = start(pool().withWorkers(1)
         .withHealthCheck(Duration.ofMillis(100), Duration.ofMillis(500)));
     long pid = python.pids().get(0);
-    Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start();
-    assertThat(stop.waitFor()).isZero();
+    signal("STOP", pid);
     eventually(Duration.ofSeconds(20), () -> python.restarts() == 1 && python.size() == 1);
     assertThat(python.pids()).doesNotContain(pid);
     assertThat(gone(pid)).isTrue();
     assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+  }
+
+  @Test
+  void aWorkerThatStopsReadingIsReplacedWhileTheHostIsStillWritingToIt() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1)
+        .withHealthCheck(Duration.ofMillis(100), Duration.ofMillis(500)));
+    long pid = python.pids().get(0);
+    signal("STOP", pid);
+    // 16 MiB cannot fit in the pipe: the write blocks, holding the pipe, until the worker dies.
+    CompletableFuture<Object> call = CompletableFuture.supplyAsync(
+        () -> python.call("open_test_tasks:identity", new double[2 << 20]),
+        r -> Thread.ofVirtual().start(r)).thenCompose(f -> f);
+    assertThat(failure(call)).isInstanceOf(WorkerCrashedException.class);
+    eventually(Duration.ofSeconds(20), () -> python.restarts() == 1 && python.size() == 1);
+    assertThat(gone(pid)).isTrue();
+    assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+  }
+
+  @Test
+  void closeEndsAWorkerThatStoppedReadingWhileAWriteToItIsBlocked() throws Exception {
+    WorkerPool python = pool().withWorkers(1).build();
+    long pid = python.pids().get(0);
+    signal("STOP", pid);
+    Thread writer = Thread.ofVirtual().start(
+        () -> python.call("open_test_tasks:identity", new double[2 << 20]));
+    Thread.sleep(200); // the writer is now blocked on the full pipe
+    assertTimeoutPreemptively(Duration.ofSeconds(20), python::close);
+    assertThat(gone(pid)).isTrue();
+    assertThat(writer.join(Duration.ofSeconds(10))).as("the blocked writer ended").isTrue();
+  }
+
+  private static void signal(String name, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
+    assertThat(kill.waitFor()).isZero();
   }
 
   @Test
