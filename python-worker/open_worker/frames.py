@@ -19,6 +19,7 @@ import json
 import os
 import select
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ def read_frame(
 
 
 class BodyRecycler:
-    """Lends the memory of a large frame body again once nothing views it.
+    """Lends the memory of a large frame body again once nothing refers to it.
 
     A fresh ``bytearray`` of tens of megabytes is mapped from the kernel page by page as the
     pipe fills it, and on a virtual machine those page faults cost as much as the copy itself
@@ -110,30 +111,43 @@ class BodyRecycler:
     the call has finished and dropped its arguments; the recycler keeps one such spare and
     hands it out again when it is idle and fits.
 
-    Idle means that no view of it is alive: every ``memoryview`` of the body, every NumPy array
-    made on it by ``frombuffer`` and every frame buffer is a buffer export, and Python refuses
-    to resize a ``bytearray`` while it has one. So a task that keeps an argument keeps its memory
-    from reuse. Bodies below ``min_size`` are not worth it; above ``max_size`` they are not
-    kept, and a spare more than four times the size asked for is replaced, so a worker keeps
-    about the memory of its recent large frames.
+    Idle means two things, both checked. No view of it is alive: every ``memoryview`` of the
+    body, every NumPy array made on it by ``frombuffer`` and every frame buffer is a buffer
+    export, and Python refuses to resize a ``bytearray`` while it has one. And nothing else
+    refers to the ``bytearray`` itself: ``memoryview.obj`` or an array built with
+    ``np.ndarray(buffer=...)`` hold the object without an export, so its reference count must be
+    what it was when the recycler alone held it (CPython only; elsewhere nothing is reused). A
+    task that keeps an argument thus keeps its memory from reuse. Bodies below ``min_size`` are
+    not worth it; above ``max_size`` they are not kept, and a spare more than four times the
+    size asked for is replaced, so a worker keeps about the memory of its recent large frames.
     """
 
     def __init__(self, min_size: int = 1 << 20, max_size: int = 256 << 20) -> None:
         self.min_size = min_size
         self.max_size = max_size
         self._spare: bytearray | None = None
+        self._idle_refs = -1
         self.reused = 0
 
     def body(self, length: int) -> memoryview:
         """A writable view of exactly ``length`` bytes, of recycled memory where possible."""
-        if not self.min_size <= length <= self.max_size:
+        if not _CPYTHON or not self.min_size <= length <= self.max_size:
             return memoryview(bytearray(length))
         spare = self._spare
-        if spare is not None and length < len(spare) <= 4 * length + 1 and _unviewed(spare):
+        if (
+            spare is not None
+            and length < len(spare) <= 4 * length + 1
+            and sys.getrefcount(spare) == self._idle_refs
+            and _unviewed(spare)
+        ):
             self.reused += 1
             return memoryview(spare)[:length]
         spare = self._spare = bytearray(length + 1)  # one byte to resize in _unviewed
+        self._idle_refs = sys.getrefcount(spare)  # held as above: by self._spare and `spare`
         return memoryview(spare)[:length]
+
+
+_CPYTHON = sys.implementation.name == "cpython"
 
 
 def _unviewed(buf: bytearray) -> bool:

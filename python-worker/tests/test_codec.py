@@ -303,6 +303,21 @@ def test_a_numpy_array_on_a_body_keeps_it_from_reuse():
     assert bodies.reused == 1
 
 
+@needs_numpy
+def test_an_array_holding_the_body_object_itself_keeps_it_from_reuse():
+    # np.ndarray(buffer=memoryview) keeps memoryview.obj, the bytearray, and releases the
+    # export: only the reference count shows that the memory is still in use.
+    bodies = BodyRecycler()
+    stream = _big_frames(1, 2)
+    frame = read_frame(stream, bodies=bodies)
+    held = np.ndarray((2 << 20,), np.uint8, buffer=frame.buffers[0].obj)  # the whole body
+    before = held.copy()
+    del frame
+    read_frame(stream, bodies=bodies)
+    assert bodies.reused == 0
+    assert np.array_equal(held, before)
+
+
 def test_small_bodies_and_far_larger_spares_are_not_reused():
     bodies = BodyRecycler(min_size=1 << 20)
     for _ in range(3):
