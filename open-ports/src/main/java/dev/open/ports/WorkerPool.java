@@ -243,7 +243,10 @@ public final class WorkerPool implements Backend, AutoCloseable {
         return;
       }
     }
-    worker.send(call);
+    if (!worker.send(call)) {
+      dispatch(call); // the worker was retired under it: another takes the call
+      return;
+    }
     if (config.maxCallsPerWorker > 0 && worker.callsStarted() >= config.maxCallsPerWorker) {
       recycle(worker, "it has been sent " + worker.callsStarted() + " calls");
     }
@@ -350,7 +353,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     @Override
     public void onCallFinished(WorkerProcess worker) {
       if (worker.state() == WorkerProcess.State.DRAINING && worker.inFlight() == 0) {
-        worker.shutdown();
+        worker.retire();
       }
     }
 
@@ -425,7 +428,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     workers.remove(worker); // no new calls; it finishes its own, then exits (not a death)
     replaceAfter(Duration.ZERO);
     if (worker.inFlight() == 0) {
-      worker.shutdown();
+      worker.retire();
     }
     supervisor.schedule(() -> {
       if (worker.process().isAlive()) {

@@ -75,6 +75,8 @@ final class WorkerProcess {
   private final long startedNanos = System.nanoTime();
   private volatile State state = State.STARTING;
   private volatile ObjectNode hello;
+  /** Whether the shutdown frame was written (guarded by writeLock): no call may follow it. */
+  private boolean stopSent;
   /** The ping awaiting its pong, or null. */
   private volatile Ping ping;
   /** When the reader last received bytes or finished a frame: proof of life besides a pong. */
@@ -347,8 +349,13 @@ final class WorkerProcess {
   // ---------------------------------------------------------------------------------------------
   // Writing
 
-  /** Sends a call (its header and buffers were encoded when it was made). */
-  void send(Call call) {
+  /**
+   * Sends a call (its header and buffers were encoded when it was made).
+   *
+   * @return false if the worker was stopped before the call could go out (the pool sends it
+   *     elsewhere); true if it was sent, or failed with the reason
+   */
+  boolean send(Call call) {
     long id = ids.incrementAndGet();
     call.attach(this, id);
     ObjectNode header = call.header;
@@ -360,9 +367,15 @@ final class WorkerProcess {
       if (calls.remove(id) != null) {
         call.fail(deathCause != null ? deathCause : crashed("had exited", null));
       }
-      return;
+      return true;
     }
+    writeLock.lock();
     try {
+      if (stopSent) { // retired between the pool's choice and now: the call never went out
+        calls.remove(id);
+        callsStarted.decrementAndGet();
+        return false;
+      }
       write(header, buffers);
     } catch (ProtocolException e) {
       calls.remove(id);
@@ -371,7 +384,10 @@ final class WorkerProcess {
     } catch (IOException e) {
       // The pipe broke: the process is dying and the reader will fail this call with the cause.
       process.destroyForcibly();
+    } finally {
+      writeLock.unlock();
     }
+    return true;
   }
 
   void cancel(long id) {
@@ -412,12 +428,18 @@ final class WorkerProcess {
       return Duration.ZERO;
     }
     long written = outstanding.writtenNanos;
+    if (written == 0 && !writeLock.isLocked()) {
+      return Duration.ZERO; // the ping's thread has not run yet: the JVM's delay, not the worker's
+    }
     long life = written != 0 ? Math.max(written, lastHeardNanos)
         : Math.max(outstanding.requestedNanos, Math.max(lastWrittenNanos, lastHeardNanos));
     return Duration.ofNanos(Math.max(0, System.nanoTime() - life));
   }
 
-  /** Notes every write that returns: the worker's stdin pipe is draining. */
+  /**
+   * Writes in pieces of at most 64 KiB and notes each one that returns: the worker's stdin pipe
+   * is draining. (One large write would show no progress until all of it was in the pipe.)
+   */
   private final class ProgressOutput extends java.io.FilterOutputStream {
     ProgressOutput(OutputStream out) {
       super(out);
@@ -425,37 +447,59 @@ final class WorkerProcess {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      lastWrittenNanos = System.nanoTime();
+      for (int done = 0; done < len; ) {
+        int n = Math.min(len - done, 1 << 16);
+        out.write(b, off + done, n);
+        done += n;
+        lastWrittenNanos = System.nanoTime();
+      }
     }
   }
 
   /**
-   * Asks the worker to exit: a {@code shutdown} frame, then its stdin closed. Asynchronous (on a
-   * virtual thread), as a worker that has stopped reading would block the writer on a full
-   * pipe; whoever waits for the exit kills the worker when it does not come, which ends that
-   * write too.
+   * Asks the worker to exit: a {@code shutdown} frame, then its stdin closed; calls in flight are
+   * abandoned (the caller kills the worker if it does not exit). Asynchronous, on a virtual
+   * thread, as a worker that has stopped reading would block the writer on a full pipe; killing
+   * the worker ends that write too.
    */
   void shutdown() {
+    stop(false);
+  }
+
+  /**
+   * Like {@link #shutdown()}, but only once no call is in flight: for a draining worker, which a
+   * call chosen just before the drain may still reach. If one did, the pool retires the worker
+   * again when that call finishes.
+   */
+  void retire() {
+    stop(true);
+  }
+
+  private void stop(boolean onlyIfIdle) {
     ObjectNode header = NODES.objectNode();
     header.put("kind", "shutdown");
-    Thread.ofVirtual().name("open-" + config.language.id() + "-shutdown-" + pid).start(() -> {
+    Thread.ofVirtual().name("open-" + config.language.id() + "-stop-" + pid).start(() -> {
       writeLock.lock();
       try {
+        if (stopSent || (onlyIfIdle && !calls.isEmpty())) {
+          return;
+        }
+        stopSent = true;
         write(header, List.of());
       } catch (IOException e) {
         // A dead pipe means a dying worker: the reader reports it.
       } finally {
-        try {
-          stdin.close();
-        } catch (IOException e) {
-          // already gone
+        if (stopSent) {
+          try {
+            stdin.close();
+          } catch (IOException e) {
+            // already gone
+          }
         }
         writeLock.unlock();
       }
     });
   }
-
 
   private void writeQuietly(ObjectNode header) {
     try {

@@ -359,6 +359,28 @@ class WorkerPoolTest {
   }
 
   @Test
+  void callsRacingARecycleAreAllAnswered() throws Exception {
+    // Many threads dispatch at once while workers retire after every 2 calls: a call that
+    // picks a worker just as it retires must go to another worker, never be dropped. (The
+    // window is microseconds wide; this is a smoke test of the path, not a reproduction.)
+    WorkerPool python = start(pool().withWorkers(2).withMaxCallsPerWorker(2));
+    List<CompletableFuture<Object>> calls = new ArrayList<>();
+    try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<CompletableFuture<Object>>> sent = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        int n = i;
+        sent.add(threads.submit(() -> python.call("open_test_tasks:add", n, 1)));
+      }
+      for (var f : sent) {
+        calls.add(f.get());
+      }
+    }
+    for (int i = 0; i < calls.size(); i++) {
+      assertThat(join(calls.get(i))).isEqualTo((long) i + 1);
+    }
+  }
+
+  @Test
   void workersAreRecycledWhenTheirMemoryGrows() throws Exception {
     WorkerPool python = start(pool().withWorkers(1).withMaxMemory(200L << 20)
         .withHealthCheck(Duration.ofMillis(100), Duration.ofSeconds(5)));
