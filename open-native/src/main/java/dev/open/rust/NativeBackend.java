@@ -68,9 +68,10 @@ public final class NativeBackend implements Backend, AutoCloseable {
   private final ExecutorService pool;
   private final long inlineNanos;
 
-  private NativeBackend(RustKernels kernels, int threads, Duration inlineLimit) {
+  /** With the pool for long calls given: {@link #create} makes one; tests pass their own. */
+  NativeBackend(RustKernels kernels, ExecutorService pool, Duration inlineLimit) {
     this.kernels = kernels;
-    this.pool = Executors.newFixedThreadPool(threads, new DaemonThreads());
+    this.pool = pool;
     this.inlineNanos = inlineLimit.toNanos();
   }
 
@@ -102,7 +103,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
     if (inlineLimit.isNegative()) {
       throw new IllegalArgumentException("inlineLimit must not be negative, was " + inlineLimit);
     }
-    return new NativeBackend(kernels, threads, inlineLimit);
+    return new NativeBackend(kernels, Executors.newFixedThreadPool(threads, new DaemonThreads()),
+        inlineLimit);
   }
 
   @Override

@@ -62,15 +62,29 @@ class NativeBackendTest {
   }
 
   @Test
-  void shortCallsCompleteOnTheCallerAndLongOnesOnThePool() {
-    NDArray small = NDArray.of(new double[] {2}, 1, 1);
-    NDArray big = NDArray.allocate(dev.open.dag.array.DType.FLOAT64, 400, 400);
+  void shortCallsCompleteOnTheCallerAndLongOnesOnThePool() throws Exception {
+    // The pool's only thread is held busy, so a call handed to it cannot have run yet.
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    var release = new java.util.concurrent.CountDownLatch(1);
+    pool.execute(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    try (NativeBackend held = new NativeBackend(RustKernels.load(), pool, Duration.ofNanos(50_000))) {
+      NDArray small = NDArray.of(new double[] {2}, 1, 1);
+      NDArray big = NDArray.allocate(dev.open.dag.array.DType.FLOAT64, 400, 400);
 
-    var inline = rust.invoke(new Invocation("d", "n", 1, "matmul", List.of(small, small), NDArray.class));
-    assertThat(inline).isDone(); // ran on this thread before invoke returned
-    var pooled = rust.invoke(new Invocation("d", "n", 1, "matmul", List.of(big, big), NDArray.class));
-    assertThat(pooled).isNotDone(); // 64 M multiply-adds: handed to a platform thread
-    assertThat(((NDArray) pooled.join()).shape()).containsExactly(400, 400);
+      var inline = held.invoke(new Invocation("d", "n", 1, "matmul", List.of(small, small), NDArray.class));
+      assertThat(inline).isDone(); // ran on this thread before invoke returned
+      var pooled = held.invoke(new Invocation("d", "n", 1, "matmul", List.of(big, big), NDArray.class));
+      assertThat(pooled).isNotDone(); // 64 M multiply-adds: queued for the pool's thread
+      release.countDown();
+      assertThat(((NDArray) pooled.get(30, java.util.concurrent.TimeUnit.SECONDS)).shape())
+          .containsExactly(400, 400);
+    }
   }
 
   @Test
