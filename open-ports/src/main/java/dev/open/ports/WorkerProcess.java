@@ -160,7 +160,7 @@ final class WorkerProcess {
 
   private void readFrames() {
     InputStream in = new BufferedInputStream(process.getInputStream(), 1 << 16);
-    InputStream body = new BodyInput(in, config.responseSpin.toNanos());
+    InputStream body = new BodyInput(in);
     try {
       Frame frame;
       while (true) {
@@ -191,12 +191,20 @@ final class WorkerProcess {
    * calls in flight answers keep coming, and spinning would only take CPU from the workers.
    */
   private void awaitAnswer(InputStream in) throws IOException {
+    if (calls.size() == 1) {
+      pollWhileEmpty(in, () -> calls.size() == 1);
+    }
+  }
+
+  /** Polls {@code in} for up to the pool's spin time, while it is empty and {@code worthIt}. */
+  private void pollWhileEmpty(InputStream in, java.util.function.BooleanSupplier worthIt)
+      throws IOException {
     long spin = config.responseSpin.toNanos();
-    if (spin == 0 || calls.size() != 1) {
+    if (spin == 0) {
       return;
     }
     long deadline = System.nanoTime() + spin;
-    while (in.available() == 0 && System.nanoTime() < deadline && calls.size() == 1) {
+    while (in.available() == 0 && System.nanoTime() < deadline && worthIt.getAsBoolean()) {
       Thread.onSpinWait();
     }
   }
@@ -207,21 +215,13 @@ final class WorkerProcess {
    * would cost more than copying it. Every piece is proof that the worker lives.
    */
   private final class BodyInput extends java.io.FilterInputStream {
-    private final long spinNanos;
-
-    BodyInput(InputStream in, long spinNanos) {
+    BodyInput(InputStream in) {
       super(in);
-      this.spinNanos = spinNanos;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (spinNanos > 0 && in.available() == 0) {
-        long deadline = System.nanoTime() + spinNanos;
-        while (in.available() == 0 && System.nanoTime() < deadline) {
-          Thread.onSpinWait();
-        }
-      }
+      pollWhileEmpty(in, () -> true);
       int n = in.read(b, off, len);
       lastHeardNanos = System.nanoTime();
       return n;
