@@ -41,8 +41,12 @@ import dev.open.dag.array.NDArray;
  *       converted)</td></tr>
  * </table>
  *
- * <p>Anything else is refused with an {@link IllegalArgumentException} naming its type. Stateless
- * and thread-safe.
+ * <p>Anything else is refused with an {@link IllegalArgumentException} naming its type, and so is
+ * a value beyond the protocol's limits (docs/protocol.md section 2): nesting deeper than {@link
+ * FrameCodec#MAX_DEPTH} levels of the header (a cyclic collection included), an integer of more
+ * than {@link FrameCodec#MAX_NUMBER_DIGITS} digits, a {@code BigDecimal} that is not a finite
+ * binary64. Decoding refuses a float literal that is not a finite binary64 ({@code 1e400}) and a
+ * {@code |b1} byte other than 0 or 1. Stateless and thread-safe.
  */
 public final class Values {
   private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
@@ -51,15 +55,33 @@ public final class Values {
 
   private Values() {}
 
+  /** The header level of a result's value: the header object is level 1. */
+  public static final int VALUE_LEVEL = 2;
+
   /**
-   * Encodes a value, appending the buffers it needs to {@code buffers}.
+   * Encodes a value as a result's value would be (at header level 2), appending the buffers it
+   * needs to {@code buffers}.
    *
    * @param value the value
    * @param buffers where binary buffers go; their indices are referenced from the result
    * @return the JSON form
-   * @throws IllegalArgumentException for a value that has no protocol form
+   * @throws IllegalArgumentException for a value that has no protocol form or breaks a limit
    */
   public static JsonNode encode(Object value, List<ByteBuffer> buffers) {
+    return encode(value, buffers, VALUE_LEVEL);
+  }
+
+  /**
+   * Encodes a value that sits at {@code level} of a header (the header object is level 1; a
+   * call's arguments are at level 3), appending the buffers it needs to {@code buffers}.
+   *
+   * @param value the value
+   * @param buffers where binary buffers go; their indices are referenced from the result
+   * @param level the header level of the value, at least 2
+   * @return the JSON form
+   * @throws IllegalArgumentException for a value that has no protocol form or breaks a limit
+   */
+  public static JsonNode encode(Object value, List<ByteBuffer> buffers, int level) {
     if (value == null) {
       return NODES.nullNode();
     }
@@ -74,12 +96,18 @@ public final class Values {
       return NODES.numberNode(((Number) value).longValue());
     }
     if (value instanceof BigInteger big) {
-      return NODES.numberNode(big);
+      return NODES.numberNode(checkDigits(big));
     }
     if (value instanceof Double || value instanceof Float) {
       return encodeDouble(((Number) value).doubleValue());
     }
     if (value instanceof BigDecimal decimal) {
+      if (decimal.precision() > FrameCodec.MAX_NUMBER_DIGITS
+          || !Double.isFinite(decimal.doubleValue())) {
+        throw new IllegalArgumentException("a BigDecimal of " + decimal.precision() + " digits "
+            + "and scale " + decimal.scale() + " is beyond the protocol's numbers (at most "
+            + FrameCodec.MAX_NUMBER_DIGITS + " digits, within binary64's range)");
+      }
       return NODES.numberNode(decimal);
     }
     if (value instanceof Character c) {
@@ -89,19 +117,23 @@ public final class Values {
       return NODES.textNode(e.name());
     }
     if (value instanceof NDArray array) {
+      checkDepth(level + 2, "an NDArray"); // {"$nd": {..., "shape": [...]}}
       return tag("$nd", ndHeader(buffers.size(), array.dtype().descr(), array.shape(),
           array.order()), buffers, array.buffer());
     }
     if (value instanceof byte[] bytes) {
+      checkDepth(level + 1, "a byte[]");
       return tag("$bytes", bufferRef(buffers.size()), buffers, ByteBuffer.wrap(bytes));
     }
     if (value instanceof ByteBuffer bytes) {
+      checkDepth(level + 1, "a ByteBuffer");
       return tag("$bytes", bufferRef(buffers.size()), buffers, bytes.slice());
     }
     NDArray primitive = primitiveArray(value);
     if (primitive != null) {
-      return encode(primitive, buffers);
+      return encode(primitive, buffers, level);
     }
+    checkDepth(level, "a " + value.getClass().getSimpleName());
     if (value instanceof Map<?, ?> map) {
       ObjectNode object = NODES.objectNode();
       for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -109,9 +141,10 @@ public final class Values {
           throw new IllegalArgumentException("map keys must be strings, got "
               + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
         }
-        object.set(key, encode(e.getValue(), buffers));
+        object.set(key, encode(e.getValue(), buffers, level + 1));
       }
       if (object.size() == 1 && object.fieldNames().next().startsWith("$")) {
+        checkDepth(level + 1, "a $map escape"); // {"$map": {...}} adds a level
         ObjectNode escaped = NODES.objectNode();
         escaped.set("$map", object);
         return escaped;
@@ -121,15 +154,31 @@ public final class Values {
     if (value instanceof Collection<?> collection) {
       ArrayNode array = NODES.arrayNode(collection.size());
       for (Object element : collection) {
-        array.add(encode(element, buffers));
+        array.add(encode(element, buffers, level + 1));
       }
       return array;
     }
     if (value instanceof Object[] objects) {
-      return encode(Arrays.asList(objects), buffers);
+      return encode(Arrays.asList(objects), buffers, level);
     }
     throw new IllegalArgumentException("no protocol form for " + value.getClass().getName()
         + " (use JSON-like values, NDArray, primitive arrays or byte[])");
+  }
+
+  private static void checkDepth(int level, String what) {
+    if (level > FrameCodec.MAX_DEPTH) {
+      throw new IllegalArgumentException(what + " at level " + level + " nests deeper than the "
+          + FrameCodec.MAX_DEPTH + " levels a header may have (is a collection part of itself?)");
+    }
+  }
+
+  private static BigInteger checkDigits(BigInteger big) {
+    // 4300 digits hold about 14,284 bits; the decimal text is made only near the limit.
+    if (big.bitLength() > 14_200 && big.abs().toString().length() > FrameCodec.MAX_NUMBER_DIGITS) {
+      throw new IllegalArgumentException("an integer of " + big.abs().toString().length()
+          + " digits exceeds the protocol's limit of " + FrameCodec.MAX_NUMBER_DIGITS + " digits");
+    }
+    return big;
   }
 
   private static JsonNode encodeDouble(double d) {
@@ -219,7 +268,11 @@ public final class Values {
       return big.compareTo(LONG_MIN) >= 0 && big.compareTo(LONG_MAX) <= 0 ? big.longValue() : big;
     }
     if (node.isNumber()) {
-      return node.doubleValue();
+      double d = node.doubleValue();
+      if (!Double.isFinite(d)) {
+        throw bad("the number " + abbreviate(node.asText()) + " is beyond binary64's range");
+      }
+      return d;
     }
     if (node.isArray()) {
       List<Object> list = new ArrayList<>(node.size());
@@ -344,6 +397,10 @@ public final class Values {
       throw bad(tag + " refers to buffer " + index + ", the frame has " + buffers.size());
     }
     return buffers.get(index.intValue());
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 37) + "...";
   }
 
   private static ProtocolException bad(String message) {
