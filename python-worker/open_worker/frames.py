@@ -3,13 +3,31 @@ header pad buffer_0 pad buffer_1 ...``, each buffer at a body offset that is a m
 
 Why it looks the way it does:
 
-- Reading allocates the body as one ``bytearray`` *after* checking ``length`` against the
-  limit, then fills it in place (``readinto``), so a huge or hostile length never allocates
-  and the buffers handed on are zero-copy, 8-byte aligned ``memoryview`` slices of it.
+- Reading checks ``length`` against the limit before allocating anything, then lets the body
+  grow with what arrives: 64 KiB first, doubled whenever it is full, never past ``length``, so
+  the memory taken is at most max(64 KiB, 2 x the bytes received). A peer that announces a
+  gigabyte and stalls costs 64 KiB, not a gigabyte. The growth resizes one ``bytearray`` in
+  place (no copy of what has arrived where the allocator can move pages), so the buffers handed
+  on are still zero-copy, 8-byte aligned ``memoryview`` slices of the one final body.
 - Writing produces a list of parts (header bytes, padding, the buffers themselves) for
   ``os.writev``, so large arrays are never concatenated into a new ``bytes`` object.
 - Errors carry the codes of the conformance vectors (section 7), so tests and the fatal
   ``ProtocolError`` message name the same problem.
+
+The header limits (section 2, "Limits") and where each is enforced:
+
+- more than :data:`MAX_BUFFERS` buffers, or a duplicate key in any object of the header:
+  :class:`FrameError` (``bad_buffers``, ``bad_header``), like any malformed frame;
+- a number literal of more than :data:`MAX_NUMBER_DIGITS` digits, a float literal outside the
+  binary64 range (``1e400`` never becomes infinity), nesting deeper than :data:`MAX_DEPTH`:
+  a *bad value*, an error of that message only if it is a ``call``, ``result`` or ``chunk``
+  with a positive ``id`` (:data:`VALUE_KINDS`), else a malformed frame (``bad_header``). A
+  header the JSON parser refuses for one of these becomes a :class:`Frame` holding just the
+  ``kind`` and ``id`` that a linear scan of the header's top level recovers, with ``bad_value``
+  saying what was wrong (no ``kind``/``id`` to recover: ``bad_header``). Depth in a header that
+  did parse is checked here for every field but the values (``args``, ``kwargs``, ``value``),
+  which :func:`~open_worker.values.decode_value` checks as it decodes them, so that a large
+  value is walked once.
 """
 
 from __future__ import annotations
@@ -17,13 +35,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import struct
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterable, Sequence, Union
+from typing import Any, BinaryIO, Callable, Iterable, Sequence, Union
 
 KINDS = frozenset(
     {"hello", "call", "result", "chunk", "end", "error", "cancel", "ping", "pong", "shutdown"}
@@ -31,6 +50,15 @@ KINDS = frozenset(
 DEFAULT_MAX_FRAME = 1 << 30
 MAX_LENGTH = 0xFFFFFFFF  # what a u32 length prefix can say
 ALIGN = 8
+#: The most buffers one frame may carry.
+MAX_BUFFERS = 65_536
+#: The deepest a header's JSON may nest; the header object itself is level 1, so a result's
+#: ``value`` is at level 2 and each argument of a call at level 3.
+MAX_DEPTH = 512
+#: The most digits of a JSON number literal (Python's default ``sys.get_int_max_str_digits()``).
+MAX_NUMBER_DIGITS = 4300
+#: What a body takes before any of it has arrived; it then doubles as it fills.
+FIRST_BODY_CHUNK = 64 << 10
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -38,6 +66,15 @@ _U32 = struct.Struct(">I")
 _U32x2 = struct.Struct(">II")
 _ZEROS = bytes(ALIGN)
 _IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+# The kinds whose values may be bad without making the stream untrustworthy: a bad value fails
+# that one message. In any other message it is a malformed frame.
+VALUE_KINDS = frozenset({"call", "result", "chunk"})
+# Header fields whose depth parse_body need not check: values (decode_value checks them as it
+# decodes them) and the buffer sizes (checked to be a flat list of integers).
+_FLAT_OR_VALUE = {
+    "call": ("args", "kwargs", "buffers"), "result": ("value", "buffers"),
+    "chunk": ("value", "buffers"),
+}
 
 
 class FrameError(Exception):
@@ -54,10 +91,16 @@ class FrameTooLarge(ValueError):
 
 @dataclass
 class Frame:
-    """A decoded frame: its JSON header and zero-copy views of its buffers."""
+    """A decoded frame: its JSON header and zero-copy views of its buffers.
+
+    ``bad_value`` is set when the header broke a value limit (see the module docstring): the
+    message must then fail on its own. If the JSON could not be parsed at all, ``header`` holds
+    only the ``kind`` and ``id`` recovered from its text and there are no buffers.
+    """
 
     header: dict
     buffers: list = field(default_factory=list)
+    bad_value: str | None = None
 
 
 def pad_to(offset: int) -> int:
@@ -65,17 +108,201 @@ def pad_to(offset: int) -> int:
     return -offset % ALIGN
 
 
+def exceeds_depth(container: list | dict, level: int) -> bool:
+    """Whether ``container``, sitting at nesting ``level``, or anything in it is deeper than
+    :data:`MAX_DEPTH`. One Python frame per level, so 512 levels fit the default recursion limit.
+    """
+    if level > MAX_DEPTH:
+        return True
+    for child in container.values() if type(container) is dict else container:
+        cls = type(child)
+        if (cls is list or cls is dict) and exceeds_depth(child, level + 1):
+            return True
+    return False
+
+
 # ----------------------------------------------------------------------------- reading
 
 
+class _DuplicateKey(Exception):
+    """Raised by the JSON decoder's object hook: a header object names a key twice."""
+
+
+class _NotJSON(Exception):
+    """Raised by the JSON decoder for ``NaN``/``Infinity`` literals, which JSON does not have."""
+
+
+class _ValueLimit(ValueError):
+    """Raised by the JSON decoder for a number literal beyond the protocol's limits."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    """The object hook: a dict, refusing duplicates, so ``{"kind":"call",...,"kind":"shutdown"}``
+    cannot mean one thing to this worker and another to a host whose parser keeps the first key.
+    """
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key[:100]!r}")
+            seen.add(key)
+    return obj
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotJSON(f"{name} is not valid JSON")
+
+
+def _digits(literal: str) -> int:
+    return sum(c.isdigit() for c in literal)
+
+
+def _parse_float(literal: str) -> float:
+    """Floats must be finite binary64 values (``1e400`` must not become infinity)."""
+    value = float(literal)
+    if value - value != 0.0:  # inf - inf is nan; a literal cannot be nan
+        raise _ValueLimit(f"float literal {literal[:40]} is outside the range of binary64")
+    if len(literal) > MAX_NUMBER_DIGITS and _digits(literal) > MAX_NUMBER_DIGITS:
+        raise _ValueLimit(f"a number literal has more than {MAX_NUMBER_DIGITS} digits")
+    return value
+
+
+def _parse_int(literal: str) -> int:
+    """Used only where the interpreter's own digit limit is not :data:`MAX_NUMBER_DIGITS`.
+
+    Converts in pieces of 600 digits, below the least limit ``int()`` may have (640), so that
+    a limit lowered by task code does not refuse what the protocol allows.
+    """
+    negative = literal[0] == "-"
+    digits = literal[1:] if negative else literal
+    if len(digits) > MAX_NUMBER_DIGITS:
+        raise _ValueLimit(f"a number literal has more than {MAX_NUMBER_DIGITS} digits")
+    if len(digits) <= 600:
+        return int(literal)
+    value = 0
+    for i in range(0, len(digits), 600):
+        piece = digits[i : i + 600]
+        value = value * 10 ** len(piece) + int(piece)
+    return -value if negative else value
 
 
 # Made once: ``json.loads``/``json.dumps`` with options build a new coder on every call, which
-# costs as much as the coding itself for the small headers that make up most frames.
-_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# costs as much as the coding itself for the small headers that make up most frames. Integers
+# are left to the C parser, whose conversion refuses more than 4300 digits by itself (CPython's
+# default int_max_str_digits); a second decoder checks them in Python where that default was
+# changed (PYTHONINTMAXSTRDIGITS, a task calling sys.set_int_max_str_digits) or is missing.
+_JSON_OPTIONS: dict[str, Any] = dict(
+    object_pairs_hook=_unique_keys, parse_float=_parse_float, parse_constant=_reject_constant
+)
+_JSON_DECODER = json.JSONDecoder(**_JSON_OPTIONS)
+_JSON_DECODER_CHECKING_INTS = json.JSONDecoder(parse_int=_parse_int, **_JSON_OPTIONS)
 _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_int_max_str_digits: Callable[[], int] = getattr(sys, "get_int_max_str_digits", lambda: 0)
+# Shortcuts for the small headers that most frames have, exact all the same: a header of at
+# most 640 bytes (the least int_max_str_digits can be) has no number that any digit limit
+# refuses, and one of fewer than 2 x 513 bytes has too few brackets to nest past 512 levels.
+_NO_LONG_NUMBER = 640
+_DEPTH_NEEDS = 2 * (MAX_DEPTH + 1)
+
+
+_WS = "[ \t\n\r]*"
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_OPEN = re.compile(_WS + r"\{")
+_TOP_TOKEN = re.compile(r'["{}[\]]')  # what matters at the top level: strings and brackets
+# Inside a nested value only brackets matter: this skips everything else, strings whole (so a
+# bracket or quote inside one counts for nothing). It stops at a bracket, at a quote that opens
+# a string never closed, or at the end.
+# (Nothing follows the repetition, so the nested quantifier never backtracks.)
+_NESTED_FILL = re.compile(r'(?:[^"{}[\]]+|' + _STRING + ")*", re.S)
+# Runs of opening or of closing brackets (and whitespace), counted in one step: deep nesting is
+# made of them.
+_OPENING_RUN = re.compile(r"[{[][{[ \t\n\r]*")
+_CLOSING_RUN = re.compile(r"[}\]][}\] \t\n\r]*")
+_STRING_AT = re.compile(_STRING, re.S)
+_COLON = re.compile(_WS + ":" + _WS)
+_ID_VALUE = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?=" + _WS + "[,}])")
+_END = re.compile(_WS + r"\Z")
+_NAME_LIMIT = 64  # longer strings are no kind name and no "kind"/"id" key, however escaped
+
+
+def _short_string(text: str, start: int, end: int) -> str | None:
+    """The JSON string literal ``text[start:end]``, decoded, if short; else None."""
+    if end - start > _NAME_LIMIT:
+        return None
+    literal = text[start:end]
+    return json.loads(literal) if "\\" in literal else literal[1:-1]
+
+
+def _brackets(text: str, start: int, end: int, pair: str) -> int:
+    """How many of the brackets ``pair`` a run ``text[start:end]`` (brackets, whitespace) has."""
+    if end - start == 1:
+        return 1
+    return text.count(pair[0], start, end) + text.count(pair[1], start, end)
+
+
+def scan_kind_and_id(text: str) -> tuple[str, int] | None:
+    """The top-level ``kind`` and ``id`` of a header the JSON parser refused for a value limit.
+
+    A single pass that allocates nothing in proportion to the header and leaves the work to
+    ``re``: at the top level it steps from string to bracket (strings matched whole, escapes
+    included), inside nested values it skips all but brackets in one match, and it counts
+    runs of brackets at once. Only the top-level keys are decoded. Returns None unless the text
+    is one object whose top level has a string ``kind`` and an integer ``id``, each given once.
+    """
+    opening = _OPEN.match(text)
+    if opening is None:
+        return None
+    kind: str | None = None
+    ident: int | None = None
+    seen_kind = seen_id = False
+    depth, pos, size = 1, opening.end(), len(text)
+    while True:
+        if depth == 1:
+            token = _TOP_TOKEN.search(text, pos)
+            if token is None:
+                return None
+            pos = token.start()
+        else:
+            pos = _NESTED_FILL.match(text, pos).end()
+            if pos == size:
+                return None
+        c = text[pos]
+        if c == '"':
+            string = _STRING_AT.match(text, pos) if depth == 1 else None
+            if string is None:
+                return None  # a string that never ends
+            start, pos = string.span()
+            colon = _COLON.match(text, pos)
+            if colon is None:
+                continue  # a value, not a key
+            key = _short_string(text, start, pos)
+            if key == "kind":
+                if seen_kind:
+                    return None
+                seen_kind = True
+                value = _STRING_AT.match(text, colon.end())
+                kind = _short_string(text, *value.span()) if value is not None else None
+            elif key == "id":
+                if seen_id:
+                    return None
+                seen_id = True
+                number = _ID_VALUE.match(text, colon.end())
+                ident = int(number.group()) if number is not None else None
+        elif c in "[{":
+            run = _OPENING_RUN.match(text, pos)
+            depth += _brackets(text, pos, run.end(), "[{")
+            pos = run.end()
+        else:
+            run = _CLOSING_RUN.match(text, pos)
+            count = _brackets(text, pos, run.end(), "]}")
+            if count < depth:
+                depth -= count
+                pos = run.end()
+            elif count == depth and _END.match(text, run.end()) is not None:
+                return (kind, ident) if kind is not None and ident is not None else None
+            else:
+                return None  # more closing brackets than open ones, or bytes after the object
 
 
 def read_frame(
@@ -95,31 +322,99 @@ def read_frame(
     (length,) = _U32.unpack(prefix)
     if length > limit:
         raise FrameError("too_large", f"frame of {length} bytes exceeds the limit of {limit} bytes")
-    body = bodies.body(length) if bodies is not None else memoryview(bytearray(length))
-    got = _fill(stream, body)
-    if got < length:
-        raise FrameError("truncated", f"stream ended after {got} of {length} body bytes")
+    recycler = bodies if bodies is not None and length >= bodies.min_size else None
+    body = recycler.lend(length) if recycler is not None else None
+    if body is None:
+        body = _read_body(stream, length)
+        if recycler is not None:
+            recycler.keep(body)
+    else:
+        got = _fill(stream, body)
+        if got < length:
+            raise FrameError("truncated", f"stream ended after {got} of {length} body bytes")
     return parse_body(body)
+
+
+def _read_body(stream: BinaryIO, length: int) -> bytearray:
+    """Read a body of ``length`` bytes into memory that grows with what has arrived.
+
+    64 KiB first, then doubled each time it is full, never past ``length``: at most
+    max(64 KiB, 2 x received) is ever taken, and small bodies are read in one allocation.
+    """
+    if length <= FIRST_BODY_CHUNK:  # most frames: one allocation, one fill
+        body = bytearray(length)
+        got = _fill(stream, memoryview(body))
+        if got < length:
+            raise FrameError("truncated", f"stream ended after {got} of {length} body bytes")
+        return body
+    size = FIRST_BODY_CHUNK
+    body = bytearray(size)
+    got = 0
+    while True:
+        with memoryview(body) as view:  # released before the resize, which refuses exports
+            got += _fill(stream, view[got:])
+        if got < size:
+            raise FrameError("truncated", f"stream ended after {got} of {length} body bytes")
+        if size == length:
+            return body
+        size = min(2 * size, length)
+        _grow(body, size)
+
+
+def _resize_function() -> Callable[[bytearray, int], int] | None:
+    """CPython's ``PyByteArray_Resize``, which ``realloc``s a bytearray to an exact size."""
+    if not _CPYTHON:
+        return None
+    try:
+        import ctypes
+
+        prototype = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_ssize_t)
+        return prototype(("PyByteArray_Resize", ctypes.pythonapi))
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - unusual builds
+        return None
+
+
+_resize: Callable[[bytearray, int], int] | None | bool = False  # False: not looked up yet
+
+
+def _grow(body: bytearray, size: int) -> None:
+    """Make ``body`` ``size`` bytes long, keeping its content.
+
+    Python itself can only grow a bytearray by copying bytes into it (``extend``), which here
+    means a temporary of the added size and a pass over memory that the next read fills anyway.
+    ``PyByteArray_Resize`` just ``realloc``s: for a large body glibc moves the pages with
+    ``mremap`` instead of copying them, and the new tail is not touched until data arrives. The
+    new bytes are uninitialised, and are never seen: they are read into before the body is
+    used, and a body that ends early is dropped (``truncated``).
+    """
+    global _resize
+    if _resize is False:
+        _resize = _resize_function()
+    if _resize is not None:
+        _resize(body, size)  # raises MemoryError like any allocation
+    else:  # pragma: no cover - other interpreters
+        body.extend(bytes(size - len(body)))
 
 
 class BodyRecycler:
     """Lends the memory of a large frame body again once nothing refers to it.
 
-    A fresh ``bytearray`` of tens of megabytes is mapped from the kernel page by page as the
-    pipe fills it, and on a virtual machine those page faults cost as much as the copy itself
-    (64 MiB: about 26 ms of faults for 25 ms of reading). The body of a call is free again once
-    the call has finished and dropped its arguments; the recycler keeps one such spare and
-    hands it out again when it is idle and fits.
+    Fresh memory for tens of megabytes is mapped from the kernel page by page as the pipe fills
+    it, and on a virtual machine those page faults cost as much as the copy itself (64 MiB:
+    about 26 ms of faults for 25 ms of reading). The body of a call is free again once the call
+    has finished and dropped its arguments; the recycler keeps the latest large body read
+    (:meth:`keep`) and lends it to a later frame (:meth:`lend`) when it is idle and fits. A spare
+    is memory already taken, so lending it for a frame still arriving costs nothing new.
 
     Idle means two things, both checked. No view of it is alive: every ``memoryview`` of the
     body, every NumPy array made on it by ``frombuffer`` and every frame buffer is a buffer
     export, and Python refuses to resize a ``bytearray`` while it has one. And nothing else
     refers to the ``bytearray`` itself: ``memoryview.obj`` or an array built with
     ``np.ndarray(buffer=...)`` hold the object without an export, so its reference count must be
-    what it was when the recycler alone held it (CPython only; elsewhere nothing is reused). A
+    what it is when the recycler alone holds it (CPython only; elsewhere nothing is reused). A
     task that keeps an argument thus keeps its memory from reuse. Bodies below ``min_size`` are
     not worth it; above ``max_size`` they are not kept, and a spare more than four times the
-    size asked for is replaced, so a worker keeps about the memory of its recent large frames.
+    size asked for is not lent, so a worker keeps about the memory of its recent large frames.
     """
 
     def __init__(self, min_size: int = 1 << 20, max_size: int = 256 << 20) -> None:
@@ -127,24 +422,33 @@ class BodyRecycler:
         self.max_size = max_size
         self._spare: bytearray | None = None
         self._idle_refs = -1
+        if _CPYTHON:  # measured on a spare that only the recycler holds
+            self._spare = bytearray(1)
+            self._idle_refs = self._spare_refs()
+            self._spare = None
         self.reused = 0
 
-    def body(self, length: int) -> memoryview:
-        """A writable view of exactly ``length`` bytes, of recycled memory where possible."""
-        if not _CPYTHON or not self.min_size <= length <= self.max_size:
-            return memoryview(bytearray(length))
+    def _spare_refs(self) -> int:
+        """The spare's reference count, seen from here (the same count whenever it is idle)."""
         spare = self._spare
+        return sys.getrefcount(spare)
+
+    def lend(self, length: int) -> memoryview | None:
+        """A writable view of ``length`` bytes of the idle spare, or None when there is none."""
         if (
-            spare is not None
-            and length < len(spare) <= 4 * length + 1
-            and sys.getrefcount(spare) == self._idle_refs
-            and _unviewed(spare)
+            self._spare is None
+            or not self.min_size <= length <= len(self._spare) <= 4 * length
+            or self._spare_refs() != self._idle_refs
+            or not _unviewed(self._spare)
         ):
-            self.reused += 1
-            return memoryview(spare)[:length]
-        spare = self._spare = bytearray(length + 1)  # one byte to resize in _unviewed
-        self._idle_refs = sys.getrefcount(spare)  # held as above: by self._spare and `spare`
-        return memoryview(spare)[:length]
+            return None
+        self.reused += 1
+        return memoryview(self._spare)[:length]
+
+    def keep(self, body: bytearray) -> None:
+        """Make a freshly read ``body`` the spare, if its size is worth keeping."""
+        if _CPYTHON and self.min_size <= len(body) <= self.max_size:
+            self._spare = body
 
 
 _CPYTHON = sys.implementation.name == "cpython"
@@ -225,7 +529,7 @@ class FdReader:
 
 
 def parse_body(body: Buffer) -> Frame:
-    """Split a frame body into header and buffer views, checking every layout rule."""
+    """Split a frame body into header and buffer views, checking every layout rule and limit."""
     view = memoryview(body)
     size = len(view)
     if size < 4:
@@ -237,9 +541,22 @@ def parse_body(body: Buffer) -> Frame:
         )
     try:
         text = bytes(view[4 : 4 + header_length]).decode("utf-8")
-        header = _JSON_DECODER.decode(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if header_length <= _NO_LONG_NUMBER or _int_max_str_digits() == MAX_NUMBER_DIGITS:
+            header = _JSON_DECODER.decode(text)
+        else:
+            header = _JSON_DECODER_CHECKING_INTS.decode(text)
+    except UnicodeDecodeError as exc:
         raise FrameError("bad_header", f"header is not UTF-8 JSON ({exc})") from None
+    except _DuplicateKey as exc:
+        raise FrameError("bad_header", f"header has a {exc}") from None
+    except (json.JSONDecodeError, _NotJSON) as exc:
+        raise FrameError("bad_header", f"header is not UTF-8 JSON ({exc})") from None
+    except _ValueLimit as exc:
+        return _recovered(text, str(exc))
+    except RecursionError:
+        return _recovered(text, f"header nests deeper than {MAX_DEPTH} levels")
+    except ValueError:  # the C parser's int conversion refusing too many digits
+        return _recovered(text, f"a number literal has more than {MAX_NUMBER_DIGITS} digits")
     if not isinstance(header, dict):
         raise FrameError("bad_header", f"header is a JSON {type(header).__name__}, not an object")
     kind = header.get("kind")
@@ -248,9 +565,11 @@ def parse_body(body: Buffer) -> Frame:
     if kind not in KINDS:
         raise FrameError("unknown_kind", f"unknown kind {kind!r}")
     sizes = header.get("buffers", [])
-    if not isinstance(sizes, list) or not all(
-        type(n) is int and n >= 0 for n in sizes  # noqa: E721 - bool is not a size
-    ):
+    if not isinstance(sizes, list):
+        raise FrameError("bad_buffers", "'buffers' is not a list of non-negative integers")
+    if len(sizes) > MAX_BUFFERS:
+        raise FrameError("bad_buffers", f"{len(sizes)} buffers exceed the limit of {MAX_BUFFERS}")
+    if not all(type(n) is int and n >= 0 for n in sizes):  # noqa: E721 - bool is not a size
         raise FrameError("bad_buffers", "'buffers' is not a list of non-negative integers")
     offset = 4 + header_length
     buffers = []
@@ -264,7 +583,37 @@ def parse_body(body: Buffer) -> Frame:
         raise FrameError(
             "bad_buffers", f"header and buffers take {offset} bytes but the body has {size}"
         )
-    return Frame(header, buffers)
+    bad_value = None
+    if header_length >= _DEPTH_NEEDS:
+        skip = _FLAT_OR_VALUE.get(kind, ("buffers",))
+        for key, value in header.items():
+            cls = type(value)
+            if (cls is list or cls is dict) and key not in skip and exceeds_depth(value, 2):
+                bad_value = f"header field {key[:100]!r} nests deeper than {MAX_DEPTH} levels"
+                _check_value_kind(kind, header.get("id"), bad_value)
+                break
+    return Frame(header, buffers, bad_value)
+
+
+def _check_value_kind(kind: str, ident: Any, bad_value: str) -> None:
+    """A bad value fails only its message if that is a call, result or chunk with a positive id;
+    anywhere else it is a malformed frame."""
+    if kind not in VALUE_KINDS or type(ident) is not int or ident <= 0:  # noqa: E721 - not bool
+        raise FrameError("bad_header", f"{bad_value}, in a {kind} message")
+
+
+def _recovered(text: str, bad_value: str) -> Frame:
+    """The frame of a header refused for a value limit: its kind and id, if a scan finds them."""
+    found = scan_kind_and_id(text)
+    if found is None:
+        raise FrameError(
+            "bad_header", f"{bad_value}, and the header's kind and id cannot be recovered"
+        )
+    kind, ident = found
+    if kind not in KINDS:
+        raise FrameError("unknown_kind", f"unknown kind {kind[:100]!r} ({bad_value})")
+    _check_value_kind(kind, ident, bad_value)
+    return Frame({"kind": kind, "id": ident}, [], bad_value)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -294,8 +643,10 @@ def encode_frame(
     """Encode a frame as parts for ``os.writev``; sets ``header["buffers"]`` when there are any.
 
     Raises :class:`FrameTooLarge` (nothing written yet) when the frame exceeds ``limit`` or
-    what a u32 length can express.
+    what a u32 length can express, or has more than :data:`MAX_BUFFERS` buffers.
     """
+    if len(buffers) > MAX_BUFFERS:
+        raise FrameTooLarge(f"{len(buffers)} buffers exceed the limit of {MAX_BUFFERS} per frame")
     views = [_byte_view(b) for b in buffers]
     if views:
         header = {**header, "buffers": [v.nbytes for v in views]}

@@ -51,6 +51,13 @@ generator or any object with both ``__iter__`` and ``__next__`` -- and not a ``s
 ``bytes``, ``bytearray``, ``memoryview``, ``list``, ``tuple``, ``dict`` or NumPy array.
 Iterables that are not iterators (lists, tuples, dicts, sets, ranges, arrays) are values.
 
+Limits: a call whose frame broke a value limit (nesting, number length, ``1e400``; see
+:mod:`open_worker.frames`) or whose arguments hold a bad value is queued like any call and
+answered in its turn with an ``error`` of type ``ProtocolError``; the worker carries on. A bad
+value in any other message is a malformed frame, and fatal. A result or chunk the encoder
+refuses (past a limit, or too large for ``--max-frame``) is a ``ValueError`` of its call:
+nothing of it is sent.
+
 Ending: on ``shutdown`` or end-of-file the worker exits with status 0, dropping queued calls
 and abandoning a running one without an answer; after a malformed frame it sends a fatal
 ``ProtocolError`` (id 0) and exits with status 3. Like any frame, these are read when the
@@ -97,6 +104,7 @@ class Call:
     id: int
     header: dict
     buffers: list
+    bad_value: str | None = None  # the frame broke a value limit: answered with ProtocolError
     cancelled: bool = False
 
 
@@ -256,7 +264,7 @@ class Worker:
             if frame is None or frame.header["kind"] == "shutdown":
                 self._stop()
                 return False
-            self._dispatch(frame.header, frame.buffers)
+            self._dispatch(frame.header, frame.buffers, frame.bad_value)
             return True
         except (FrameError, FatalProtocolError) as exc:
             self._fatal(str(exc))
@@ -266,10 +274,12 @@ class Worker:
             self._fatal(f"internal error while reading frames: {exc!r}")
         return False  # not reached: _fatal exits
 
-    def _dispatch(self, header: dict, buffers: list) -> None:
+    def _dispatch(self, header: dict, buffers: list, bad_value: str | None = None) -> None:
+        """Act on one frame. A call with a bad value is failed on its own, in its turn (the
+        frame codec lets a bad value through only in a call, result or chunk)."""
         kind = header["kind"]
         if kind == "call":
-            call = Call(_message_id(header, positive=True), header, buffers)
+            call = Call(_message_id(header, positive=True), header, buffers, bad_value)
             with self._cond:
                 self._state.queue.append(call)
                 self._wake_locked()
@@ -463,6 +473,8 @@ class Worker:
             self._send_error(call.id, type_name(exc), _describe(exc), tb, answer=True)
 
     def _prepare(self, call: Call) -> tuple[Callable, list, dict]:
+        if call.bad_value is not None:
+            raise ProtocolError(f"bad value in call: {call.bad_value}")
         header = call.header
         name, args, kwargs = header.get("function"), header.get("args", []), header.get("kwargs")
         if not isinstance(name, str):
@@ -471,8 +483,9 @@ class Worker:
             raise ProtocolError("call 'args' must be a list and 'kwargs' an object")
         fn = self.functions.resolve(name)
         try:
-            args = [decode_value(v, call.buffers) for v in args]
-            kwargs = {k: decode_value(v, call.buffers) for k, v in (kwargs or {}).items()}
+            # Each argument sits at level 3 of the header: {"args": [arg, ...]}.
+            args = [decode_value(v, call.buffers, 3) for v in args]
+            kwargs = {k: decode_value(v, call.buffers, 3) for k, v in (kwargs or {}).items()}
         except BadValue as exc:
             raise ProtocolError(f"bad value in call: {exc}") from None
         return fn, args, kwargs

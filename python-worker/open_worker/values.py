@@ -13,10 +13,22 @@ Python -> wire (:class:`Encoder`):
   order; NumPy scalars as JSON numbers/booleans; :class:`NDArray` stand-ins as ``$nd``;
 - anything else raises ``TypeError`` (reported as an error of the call).
 
+The encoder refuses, with ``ValueError`` (an error of that call, nothing is sent), what the
+receiver would have to refuse (protocol section 2, "Limits"): an integer of more than 4300
+digits, nesting that would take the header past 512 levels (a result's value sits at level 2;
+``$bytes`` adds 2 levels, ``$nd`` 3, ``$map`` 1), and more than 65,536 buffers in one frame.
+
 Wire -> Python (:func:`decode_value`): the reverse; ``$bytes`` becomes ``bytes``; ``$nd``
 becomes a NumPy array that *is* the received buffer (``np.frombuffer`` on a view of the frame
 body, writable, honouring dtype byte order and C/F order), or, when NumPy cannot be imported,
-a read-only :class:`NDArray` stand-in. Malformed tagged values raise :class:`BadValue`.
+a read-only :class:`NDArray` stand-in. Malformed tagged values raise :class:`BadValue`, and
+so do values beyond the limits: nesting past level 512, an integer of more than 4300 digits or a
+non-finite float in the tree (only an overflowing literal such as ``1e400`` can produce one; the
+frame parser already refuses both), a ``|b1`` array with a byte other than 0 or 1.
+
+Encoding and decoding recurse with one Python frame per level of nesting (no comprehensions,
+which are frames of their own before Python 3.12), so the deepest legal value stays well within
+the default recursion limit of 1000.
 
 NumPy is never imported by this module at import time: :func:`numpy_module` imports it on
 first need, and the encoder only looks at ``sys.modules`` (an array cannot exist unless NumPy
@@ -26,11 +38,12 @@ is already loaded).
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .frames import Buffer
+from .frames import MAX_BUFFERS, MAX_DEPTH, MAX_NUMBER_DIGITS, Buffer, exceeds_depth
 
 #: Supported array dtypes (NumPy type strings) and their item sizes.
 DTYPES: dict[str, int] = {"|i1": 1, "|u1": 1, "|b1": 1}
@@ -39,6 +52,11 @@ for _kind, _size in (("f", 8), ("f", 4), ("i", 8), ("i", 4), ("i", 2), ("u", 8),
         DTYPES[f"{_order}{_kind}{_size}"] = _size
 
 _FLOAT_NAMES = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+#: The smallest integer with more digits than a number literal may have, and its negative
+#: (made once: negating it on each check would build a 1.8 KB integer every time).
+_INT_LIMIT = 10**MAX_NUMBER_DIGITS
+_NEG_INT_LIMIT = -_INT_LIMIT
+_NOT_BOOL = re.compile(rb"[^\x00\x01]")
 
 _numpy: Any = None
 _numpy_tried = False
@@ -87,54 +105,73 @@ class NDArray:
 class Encoder:
     """Turns Python values into JSON trees, collecting the buffers they refer to.
 
-    One encoder per frame: ``buffers`` is the frame's buffer list in order.
+    One encoder per frame: ``buffers`` is the frame's buffer list in order. ``level`` is the
+    nesting level of the header at which the value will sit: 2 for a result's or chunk's
+    ``value`` (the default), 3 for an argument of a call.
     """
 
     def __init__(self) -> None:
         self.buffers: list[Buffer] = []
 
     def _add(self, buf: Buffer) -> int:
+        if len(self.buffers) >= MAX_BUFFERS:
+            raise ValueError(f"cannot send more than {MAX_BUFFERS} buffers in one frame")
         self.buffers.append(buf)
         return len(self.buffers) - 1
 
-    def encode(self, obj: Any) -> Any:
+    def encode(self, obj: Any, level: int = 2) -> Any:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
-            return int(obj)
+            if _NEG_INT_LIMIT < obj < _INT_LIMIT:
+                return int(obj)
+            raise ValueError(f"cannot send an integer of more than {MAX_NUMBER_DIGITS} digits")
         if isinstance(obj, float):
             if math.isfinite(obj):
                 return float(obj)
             return {"$float": "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")}
         if isinstance(obj, (list, tuple)):
-            return [self.encode(x) for x in obj]
+            _check_depth(level)
+            out = []
+            for x in obj:
+                out.append(self.encode(x, level + 1))
+            return out
         if isinstance(obj, dict):
-            return self._dict(obj)
+            return self._dict(obj, level)
         if isinstance(obj, (bytes, bytearray, memoryview)):
+            _check_depth(level + 1)
             return {"$bytes": {"buffer": self._add(obj)}}
         if isinstance(obj, NDArray):
+            _check_depth(level + 2)
             spec = {"buffer": self._add(obj.data), "dtype": obj.dtype, "shape": list(obj.shape)}
             return {"$nd": {**spec, "order": obj.order}}
         np = sys.modules.get("numpy")
         if np is not None:
             if isinstance(obj, np.ndarray):
+                _check_depth(level + 2)
                 return self._ndarray(np, obj)
             if isinstance(obj, np.generic):  # NumPy scalar: bool_, integer, floating, ...
                 item = obj.item()
                 if not isinstance(item, np.generic):
-                    return self.encode(item)
+                    return self.encode(item, level)
         cls = type(obj)
         raise TypeError(f"cannot send a value of type {cls.__module__}.{cls.__qualname__}")
 
-    def _dict(self, obj: dict) -> dict:
+    def _dict(self, obj: dict, level: int) -> dict:
+        """An object; one whose only key starts with ``$`` is wrapped in ``$map`` (one level)."""
+        escape = False
+        if len(obj) == 1:
+            (key,) = obj
+            escape = isinstance(key, str) and key.startswith("$")
+        if escape:
+            level += 1
+        _check_depth(level)
         out = {}
         for key, value in obj.items():
             if not isinstance(key, str):
                 raise TypeError(f"map keys must be strings, not {type(key).__name__} ({key!r})")
-            out[key] = self.encode(value)
-        if len(out) == 1 and next(iter(out)).startswith("$"):
-            return {"$map": out}
-        return out
+            out[key] = self.encode(value, level + 1)
+        return {"$map": out} if escape else out
 
     def _ndarray(self, np: Any, array: Any) -> dict:
         dtype = array.dtype.str
@@ -151,6 +188,11 @@ class Encoder:
         return {"$nd": {**spec, "order": order}}
 
 
+def _check_depth(level: int) -> None:
+    if level > MAX_DEPTH:
+        raise ValueError(f"cannot send a value nested deeper than {MAX_DEPTH} levels of JSON")
+
+
 def encode_value(obj: Any) -> tuple[Any, list[Buffer]]:
     """Encode one value; returns its JSON tree and the buffers it refers to."""
     encoder = Encoder()
@@ -160,20 +202,47 @@ def encode_value(obj: Any) -> tuple[Any, list[Buffer]]:
 # ----------------------------------------------------------------------------- decoding
 
 
-def decode_value(tree: Any, buffers: Sequence[Buffer]) -> Any:
-    """Decode a JSON tree from a header, resolving tagged objects against ``buffers``."""
+def decode_value(tree: Any, buffers: Sequence[Buffer], level: int = 2) -> Any:
+    """Decode a JSON tree from a header, resolving tagged objects against ``buffers``.
+
+    ``level`` is where the tree sits in its header: 2 for a ``value``, 3 for a call's argument.
+    """
+    cls = type(tree)
+    if cls is int:
+        if _NEG_INT_LIMIT < tree < _INT_LIMIT:
+            return tree
+        raise BadValue(f"an integer has more than {MAX_NUMBER_DIGITS} digits")
+    if cls is float:
+        if tree - tree == 0.0:
+            return tree
+        raise BadValue(f"float {tree} is not finite (a literal outside the range of binary64)")
     if isinstance(tree, list):
-        return [decode_value(x, buffers) for x in tree]
+        if level > MAX_DEPTH:
+            raise _too_deep()
+        out = []
+        for x in tree:
+            out.append(decode_value(x, buffers, level + 1))
+        return out
     if isinstance(tree, dict):
+        if level > MAX_DEPTH:
+            raise _too_deep()
         if len(tree) == 1:
             ((key, body),) = tree.items()
             if key.startswith("$"):
-                return _decode_tag(key, body, buffers)
-        return {k: decode_value(v, buffers) for k, v in tree.items()}
+                return _decode_tag(key, body, buffers, level)
+        obj = {}
+        for k, v in tree.items():
+            obj[k] = decode_value(v, buffers, level + 1)
+        return obj
     return tree
 
 
-def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer]) -> Any:
+def _too_deep() -> BadValue:
+    return BadValue(f"value nests deeper than {MAX_DEPTH} levels of its header")
+
+
+def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer], level: int) -> Any:
+    """The tagged object sits at ``level``, so its body at ``level + 1``."""
     if tag == "$float":
         if isinstance(body, str) and body in _FLOAT_NAMES:
             return _FLOAT_NAMES[body]
@@ -181,7 +250,14 @@ def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer]) -> Any:
     if tag == "$map":
         if not isinstance(body, dict):
             raise BadValue("$map must hold an object")
-        return {k: decode_value(v, buffers) for k, v in body.items()}
+        if level + 1 > MAX_DEPTH:
+            raise _too_deep()
+        obj = {}
+        for k, v in body.items():
+            obj[k] = decode_value(v, buffers, level + 2)
+        return obj
+    if isinstance(body, dict) and exceeds_depth(body, level + 1):
+        raise _too_deep()
     if tag == "$bytes":
         return bytes(_buffer(tag, body, buffers))
     if tag == "$nd":
@@ -214,6 +290,15 @@ def _decode_nd(body: Any, buffers: Sequence[Buffer]) -> Any:
             f"$nd {dtype} {shape} needs {count * DTYPES[dtype]} bytes, buffer has {buf.nbytes}"
         )
     np = numpy_module()
+    if dtype == "|b1" and count and not _zeros_and_ones(np, buf):
+        raise BadValue("a |b1 array holds a byte other than 0 or 1")
     if np is None:
         return NDArray(dtype, tuple(shape), order, buf.cast("B").toreadonly())
     return np.frombuffer(buf, dtype=np.dtype(dtype), count=count).reshape(shape, order=order)
+
+
+def _zeros_and_ones(np: Any, buf: memoryview) -> bool:
+    """Whether every byte is 0 or 1, without copying the buffer."""
+    if np is not None:
+        return int(np.frombuffer(buf, dtype=np.uint8).max()) <= 1
+    return _NOT_BOOL.search(buf) is None

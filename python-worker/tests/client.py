@@ -1,4 +1,5 @@
-"""A minimal host for end-to-end tests: starts ``python -m open_worker`` and talks frames.
+"""A minimal host for end-to-end tests: starts the worker as the Java host does
+(``python -u open_worker_main.py``) and talks frames.
 
 Frames are read on a background thread into a queue so every wait has a timeout and a hung
 worker fails a test instead of hanging the suite.
@@ -23,6 +24,8 @@ ROOT = HERE.parent
 PYTHONPATH = [ROOT, ROOT / "test_tasks", HERE / "tasks", ROOT / "examples"]
 TIMEOUT = 60.0  # generous: a loaded 2-core machine must not make tests flaky
 
+LAUNCHER = ROOT / "open_worker_main.py"
+
 HIDE_NUMPY = (
     "import sys, runpy; sys.modules['numpy'] = None; "
     "runpy.run_module('open_worker', run_name='__main__', alter_sys=True)"
@@ -39,8 +42,17 @@ class WorkerClient:
     _ids = itertools.count(1)
 
     def __init__(self, allow: list[str], workdir: Path, *, extra_args: list[str] = (),
-                 hide_numpy: bool = False, env: dict | None = None) -> None:
-        cmd = [sys.executable] + (["-c", HIDE_NUMPY] if hide_numpy else ["-m", "open_worker"])
+                 hide_numpy: bool = False, env: dict | None = None, launch: str = "script",
+                 cwd: Path | None = None) -> None:
+        """``launch``: ``"script"`` (the launcher, as the host does) or ``"module"``
+        (``python -m open_worker``); ``hide_numpy`` starts it with ``-c`` instead."""
+        if hide_numpy:
+            cmd = [sys.executable, "-c", HIDE_NUMPY]
+        elif launch == "module":
+            cmd = [sys.executable, "-u", "-m", "open_worker"]
+        else:
+            assert launch == "script", launch
+            cmd = [sys.executable, "-u", str(LAUNCHER)]
         for module in allow:
             cmd += ["--allow", module]
         cmd += list(extra_args)
@@ -50,7 +62,7 @@ class WorkerClient:
         self.stderr_path = workdir / f"worker-{next(self._ids)}.stderr"
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=err, env=full_env, cwd=workdir)
+                                         stderr=err, env=full_env, cwd=cwd or workdir)
         self._frames: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.hello = self.recv().header
@@ -80,9 +92,9 @@ class WorkerClient:
         call_id = next(self._ids) if call_id is None else call_id
         enc = Encoder()
         header: dict[str, Any] = {"kind": "call", "id": call_id, "function": function,
-                                  "args": [enc.encode(a) for a in args]}
+                                  "args": [enc.encode(a, 3) for a in args]}
         if kwargs:
-            header["kwargs"] = {k: enc.encode(v) for k, v in kwargs.items()}
+            header["kwargs"] = {k: enc.encode(v, 3) for k, v in kwargs.items()}
         self.send(header, enc.buffers)
         return call_id
 

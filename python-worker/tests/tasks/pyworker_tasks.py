@@ -72,3 +72,29 @@ def frame_fd() -> int:
     import os
 
     return int(os.environ["OPEN_WORKER_FRAME_FD"])
+
+
+def nested_list(depth: int) -> Any:
+    """``depth`` lists, one inside the other (the innermost empty)."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def empty_bytes(n: int) -> list:
+    """``n`` empty byte strings: a frame of ``n`` buffers."""
+    return [b""] * n
+
+
+def integer_of_digits(digits: int) -> int:
+    """The smallest integer of ``digits`` decimal digits (built without str(), which refuses
+    more than 4300)."""
+    return 10 ** (digits - 1)
+
+
+def sys_path_has(directory: str) -> bool:
+    """Whether ``directory`` (or '', meaning the working directory) is on the module search path."""
+    import os
+
+    return any(entry in ("", directory) or os.path.abspath(entry) == directory for entry in sys.path)
