@@ -7,58 +7,95 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.open.ports.protocol.FrameCodec;
+import dev.open.ports.protocol.ProtocolException;
 import dev.open.ports.protocol.Values;
 
 /**
- * One call on its way through a pool: its function and arguments, the future the caller holds,
- * and, once sent, the worker and id that answer it. Chunks of a streamed answer are collected
- * into a list, or handed to a {@link CallStream}.
+ * One call on its way through a pool: its function and encoded arguments, the future the caller
+ * holds, and, while a worker holds it, that worker and the id it has there. A call that a worker
+ * held but never started (the worker died, or was retired, with the call queued behind another)
+ * goes back to the pool and is sent again, under a new id, to another worker.
+ *
+ * <p>The arguments are encoded once, when the call is made, so that a value the protocol cannot
+ * carry fails that call at once and never reaches a worker. Chunks of a streamed answer are
+ * collected into a list, up to a byte limit, or handed to a {@link CallStream}.
  */
 final class Call {
   final String function;
-  /** The call frame's header (its id is set when sent) and buffers, encoded once. */
-  final ObjectNode header;
+  /** The call frame's header as JSON, without its id, which each worker's send adds. */
+  final byte[] header;
   final List<ByteBuffer> buffers;
+  /** The frame's size less the id: checked against the frame limit when the call is made. */
+  final long frameLength;
   final CompletableFuture<Object> future = new CompletableFuture<>();
   private final CallStream stream;
+  private final long maxCollected;
   private List<Object> chunks;
+  private long collected;
   private volatile WorkerProcess worker;
   private volatile long id;
+  /** The call timeout's timer, armed when the call starts running on a worker. */
+  private volatile Future<?> timer;
 
   /**
    * Encodes a call.
    *
-   * @throws IllegalArgumentException if an argument has no protocol form
+   * @param maxFrame the pool's frame limit, which the call frame and, for {@code call()}, the
+   *     chunks it collects may not exceed
+   * @throws IllegalArgumentException if an argument has no protocol form or breaks a limit
    */
-  Call(String function, List<?> args, Map<String, ?> kwargs, CallStream stream) {
+  Call(String function, List<?> args, Map<String, ?> kwargs, CallStream stream, int maxFrame) {
     this.function = function;
     this.stream = stream;
-    this.header = JsonNodeFactory.instance.objectNode();
-    this.buffers = new ArrayList<>();
-    header.put("kind", "call");
-    header.put("function", function);
+    this.maxCollected = maxFrame;
+    ObjectNode fields = JsonNodeFactory.instance.objectNode();
+    List<ByteBuffer> encodedBuffers = new ArrayList<>();
+    fields.put("kind", "call");
+    fields.put("function", function);
     try {
-      ArrayNode encoded = header.putArray("args");
+      ArrayNode encoded = fields.putArray("args");
       for (Object arg : args) {
-        encoded.add(Values.encode(arg, buffers));
+        encoded.add(Values.encode(arg, encodedBuffers, 3)); // header, args list, the argument
       }
       if (!kwargs.isEmpty()) {
-        header.set("kwargs", Values.encode(kwargs, buffers));
+        fields.set("kwargs", Values.encode(kwargs, encodedBuffers, 2));
       }
-    } catch (IllegalArgumentException e) {
+      this.header = FrameCodec.encodeHeader(fields, encodedBuffers);
+    } catch (IllegalArgumentException | ProtocolException e) {
       throw new IllegalArgumentException("cannot send the arguments of " + function + ": "
           + e.getMessage(), e);
+    }
+    this.buffers = List.copyOf(encodedBuffers);
+    // The id adds ,"id":N with N of up to 19 digits.
+    this.frameLength = FrameCodec.frameLength(header.length + 25, buffers);
+    if (frameLength > maxFrame) {
+      throw new IllegalArgumentException("cannot send the arguments of " + function + ": the "
+          + "call frame of " + frameLength + " bytes exceeds the pool's frame limit of "
+          + maxFrame);
     }
   }
 
   void attach(WorkerProcess worker, long id) {
     this.id = id;
     this.worker = worker;
+  }
+
+  /** Forgets the worker that held the call, which goes back to the pool's queue. */
+  void detach() {
+    this.worker = null;
+    this.id = 0;
+    Future<?> armed = timer;
+    if (armed != null) {
+      armed.cancel(false);
+      timer = null;
+    }
   }
 
   WorkerProcess worker() {
@@ -69,28 +106,56 @@ final class Call {
     return id;
   }
 
+  void armTimer(Future<?> timer) {
+    this.timer = timer;
+    if (isDone()) {
+      timer.cancel(false);
+    }
+  }
+
   boolean isDone() {
     return future.isDone();
   }
 
+  boolean isStream() {
+    return stream != null;
+  }
+
   void complete(Object value) {
     if (stream != null) {
-      stream.offer(value);
+      stream.offer(value, 0);
       stream.end();
     }
     future.complete(value);
   }
 
-  /** Called on the worker's reader thread only. */
-  void chunk(Object value) {
+  /**
+   * Takes one chunk; called on the worker's reader thread only, which a {@link CallStream} whose
+   * consumer lags blocks here.
+   *
+   * @param frameBytes the size of the chunk's frame, what it costs to hold
+   * @return false if the chunks collected for {@code call()} would exceed the frame limit: the
+   *     call has failed then, and the worker should stop it
+   */
+  boolean chunk(Object value, long frameBytes) {
     if (stream != null) {
-      stream.offer(value);
-    } else {
-      if (chunks == null) {
-        chunks = new ArrayList<>();
-      }
-      chunks.add(value);
+      stream.offer(value, frameBytes);
+      return true;
     }
+    collected += frameBytes;
+    if (collected > maxCollected) {
+      chunks = null;
+      fail(new WorkerException(worker == null ? "?" : worker.language(), worker == null ? 0
+          : worker.pid(), function + " yielded more than the " + maxCollected + " bytes of "
+          + "chunks that call() collects (the pool's frame limit); use stream() to take them "
+          + "one by one", null));
+      return false;
+    }
+    if (chunks == null) {
+      chunks = new ArrayList<>();
+    }
+    chunks.add(value);
+    return true;
   }
 
   void end() {
@@ -109,5 +174,10 @@ final class Call {
 
   void cancelledByWorker() {
     fail(new CancellationException(function + " was cancelled"));
+  }
+
+  @Override
+  public String toString() {
+    return "call of " + function + (id != 0 ? " (id " + id + ")" : "");
   }
 }

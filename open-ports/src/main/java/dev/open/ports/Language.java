@@ -6,7 +6,10 @@ import java.util.List;
 
 /** A worker language: how to start its runtime and where it finds task modules. */
 public enum Language {
-  /** CPython 3.9+, running {@code python -m open_worker}. */
+  /**
+   * CPython 3.9+, running {@code python -u <runtime>/open_worker_main.py}: a script, so that
+   * Python puts the runtime's directory first on {@code sys.path}, never the working directory.
+   */
   PYTHON("python", "python3", "PYTHONPATH", "open.python"),
   /** Julia 1.9+, running {@code open_worker.jl} with two threads. */
   JULIA("julia", "julia", "JULIA_LOAD_PATH", "open.julia");
@@ -54,11 +57,12 @@ public enum Language {
     return String.join(java.io.File.pathSeparator, entries);
   }
 
-  List<String> command(String interpreter, Path runtime, List<String> allowed, int maxFrame) {
+  List<String> command(String interpreter, Path runtime, List<String> allowed, int maxFrame,
+      boolean attributePaths) {
     List<String> command = new ArrayList<>();
     command.add(interpreter);
     if (this == PYTHON) {
-      command.addAll(List.of("-u", "-m", "open_worker"));
+      command.addAll(List.of("-u", runtime.resolve("open_worker_main.py").toString()));
     } else {
       command.addAll(List.of("--threads=2", "--startup-file=no", "--history-file=no",
           runtime.resolve("open_worker.jl").toString()));
@@ -69,6 +73,9 @@ public enum Language {
     }
     command.add("--max-frame");
     command.add(Integer.toString(maxFrame));
+    if (attributePaths) {
+      command.add("--allow-attribute-paths");
+    }
     return command;
   }
 }

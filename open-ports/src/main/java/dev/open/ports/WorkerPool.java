@@ -46,28 +46,32 @@ import dev.open.ports.protocol.FrameCodec;
  * <p><b>Supervision</b> (the design of Erlang's ports and supervisors):
  * <ul>
  *   <li>warm start: {@link Builder#build()} starts every worker and waits for its {@code hello};
- *   <li>least-loaded dispatch: a call goes to the ready worker with the fewest calls in flight
- *       (workers run their calls one at a time, in order; the others wait in the worker's pipe);
+ *   <li>dispatch: calls wait in the pool's queue, in order, until a ready worker has room: a
+ *       worker holds its running call and at most {@code prefetch} more (default 1), so that its
+ *       next call is at hand when one ends; the least loaded worker takes the next call;
  *   <li>health: every ping interval each worker is pinged; one that has been silent (no pong,
- *       no byte of any frame) for the ping timeout is killed and replaced;
+ *       no byte of any frame) for the ping timeout is killed and replaced, and so is one whose
+ *       frame arrives more slowly than the minimum frame rate (1 MiB/s after the ping timeout);
  *   <li>restart: a dead worker is replaced at once, then with exponential backoff while
  *       replacements keep dying young;
  *   <li>recycling: a worker that has started {@code maxCallsPerWorker} calls, or reports more
  *       resident memory than {@code maxMemory}, stops taking calls, finishes its own and exits;
- *   <li>timeouts: a call running longer than its timeout fails with {@link
- *       WorkerTimeoutException} and its worker is killed, never reused;
- *   <li>crashes: every call in flight on a worker that dies fails at once with {@link
- *       WorkerCrashedException} (exit status or signal, last stderr lines), so a retry policy can
- *       send it again: the pool runs it on another worker;
+ *   <li>timeouts: a call running longer than its timeout (counted from when it starts on a
+ *       worker) fails with {@link WorkerTimeoutException} and its worker is killed, never reused;
+ *   <li>exact blame: when a worker dies (a crash, a kill, a timeout, a protocol error, a failed
+ *       recycle) only the call it was running fails, with {@link WorkerCrashedException} (exit
+ *       status or signal, last stderr lines) or the subclass that says why; the calls it held
+ *       that had not started go back to the queue and run on another worker, unseen by their
+ *       callers. A retry policy can send the failed call again;
  *   <li>cancellation: cancelling a call's future sends {@code cancel}; a worker that has not
  *       answered within the cancel grace period is killed;
  *   <li>shutdown: {@link #close()} asks every worker to exit, then kills those that do not; a JVM
  *       shutdown hook kills any left, and workers exit by themselves when their stdin closes.
  * </ul>
  *
- * <p>Defaults: {@link Language#defaultInterpreter()}, the JVM's working directory, 2 workers, no
- * call timeout, ping every 5 s with a 10 s timeout, 2 s cancel grace, a 10 s handshake timeout,
- * frames up to 1 GiB, no recycling. Thread-safe.
+ * <p>Defaults: {@link Language#defaultInterpreter()}, the JVM's working directory, 2 workers, a
+ * prefetch of 1, no call timeout, ping every 5 s with a 10 s timeout, frames at 1 MiB/s at least,
+ * 2 s cancel grace, a 10 s handshake timeout, frames up to 1 GiB, no recycling. Thread-safe.
  */
 public final class WorkerPool implements Backend, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -144,9 +148,13 @@ public final class WorkerPool implements Backend, AutoCloseable {
    *
    * @param function {@code "module:function"}, in an allowed module
    * @param args the arguments (see {@link dev.open.ports.protocol.Values} for the types)
-   * @return the result: a value, or the list of chunks when the function yielded them; failing
-   *     with {@link RemoteException}, {@link WorkerCrashedException} or {@link
-   *     WorkerTimeoutException}; cancelling it cancels the call
+   * @return the result: a value, or the list of chunks when the function yielded them (at most
+   *     the frame limit's worth of chunk frames: beyond it the call fails with a {@link
+   *     WorkerException} and is cancelled; use {@link #stream} for more); failing with {@link
+   *     RemoteException}, {@link WorkerCrashedException} or {@link WorkerTimeoutException};
+   *     cancelling it cancels the call
+   * @throws IllegalArgumentException if an argument has no protocol form or breaks one of the
+   *     protocol's limits (nesting, number digits, buffers, frame size): no worker sees the call
    */
   public CompletableFuture<Object> call(String function, Object... args) {
     return call(function, Arrays.asList(args), Map.of());
@@ -159,6 +167,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
    * @param args positional arguments
    * @param kwargs keyword arguments
    * @return the result, as {@link #call(String, Object...)}
+   * @throws IllegalArgumentException as {@link #call(String, Object...)}
    */
   public CompletableFuture<Object> call(String function, List<?> args, Map<String, ?> kwargs) {
     Call call = newCall(function, args, kwargs, null);
@@ -171,7 +180,9 @@ public final class WorkerPool implements Backend, AutoCloseable {
    *
    * @param function {@code "module:function"}, a generator function (or any function)
    * @param args positional arguments
-   * @return the results; close it to cancel the call early
+   * @return the results, with backpressure (see {@link CallStream}); close it to cancel the call
+   *     early, and in any case, so that a consumer that stops reading lets the worker go
+   * @throws IllegalArgumentException as {@link #call(String, Object...)}
    */
   public CallStream stream(String function, Object... args) {
     CallStream stream = new CallStream();
@@ -198,7 +209,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     requireFunction(function);
     Objects.requireNonNull(args, "args");
     Objects.requireNonNull(kwargs, "kwargs");
-    return new Call(function, args, kwargs, stream);
+    return new Call(function, args, kwargs, stream, config.maxFrame);
   }
 
   private static void requireFunction(String function) {
@@ -219,59 +230,91 @@ public final class WorkerPool implements Backend, AutoCloseable {
         onCancelled(call);
       }
     });
-    if (config.callTimeout != null) {
-      ScheduledFuture<?> timer = supervisor.schedule(() -> onTimeout(call),
-          config.callTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      call.future.whenComplete((v, e) -> timer.cancel(false));
-    }
     dispatch(call);
   }
 
+  /**
+   * Sends a call to the least loaded worker with room, or queues it behind the calls already
+   * waiting: calls start in the order they were made.
+   */
   private void dispatch(Call call) {
-    if (call.isDone()) {
-      return;
-    }
-    WorkerProcess worker;
-    synchronized (waiting) {
-      if (closed) {
-        call.fail(new IllegalStateException("the " + name() + " pool is closed"));
+    while (!call.isDone()) {
+      WorkerProcess worker;
+      synchronized (waiting) {
+        if (closed) {
+          call.fail(new IllegalStateException("the " + name() + " pool is closed"));
+          return;
+        }
+        worker = waiting.isEmpty() ? reserveWorker() : null;
+        if (worker == null) {
+          waiting.addLast(call);
+          return;
+        }
+      }
+      if (worker.send(call)) {
+        recycleIfDue(worker);
         return;
       }
-      worker = leastLoaded();
-      if (worker == null) {
-        waiting.addLast(call); // every worker is starting or restarting
-        return;
-      }
-    }
-    if (!worker.send(call)) {
-      dispatch(call); // the worker was retired under it: another takes the call
-      return;
-    }
-    if (config.maxCallsPerWorker > 0 && worker.callsStarted() >= config.maxCallsPerWorker) {
-      recycle(worker, "it has been sent " + worker.callsStarted() + " calls");
+      // The worker was retired or died under it before the call went out: choose again.
     }
   }
 
-  private WorkerProcess leastLoaded() {
-    WorkerProcess best = null;
-    for (WorkerProcess w : workers) {
-      if (w.state() == WorkerProcess.State.READY && (best == null || w.inFlight() < best.inFlight())) {
-        best = w;
+  /** Reserves room on the least loaded ready worker; call holding the queue's lock. */
+  private WorkerProcess reserveWorker() {
+    int capacity = 1 + config.prefetch;
+    while (true) {
+      WorkerProcess best = null;
+      for (WorkerProcess w : workers) {
+        if (w.state() == WorkerProcess.State.READY && w.inFlight() < capacity
+            && (best == null || w.inFlight() < best.inFlight())) {
+          best = w;
+        }
+      }
+      if (best == null || best.reserve(capacity)) {
+        return best;
       }
     }
-    return best;
   }
 
+  /** Sends waiting calls while workers have room. Never on a reader thread: sends may block. */
   private void drainWaiting() {
     while (true) {
       Call next;
+      WorkerProcess worker;
       synchronized (waiting) {
-        if (waiting.isEmpty() || leastLoaded() == null) {
+        if (waiting.isEmpty() || closed) {
+          return;
+        }
+        worker = reserveWorker();
+        if (worker == null) {
           return;
         }
         next = waiting.pollFirst();
       }
-      dispatch(next);
+      if (worker.send(next)) {
+        recycleIfDue(worker);
+      } else {
+        synchronized (waiting) {
+          waiting.addFirst(next);
+        }
+      }
+    }
+  }
+
+  /** Drains the queue on a virtual thread, if anything waits. */
+  private void drainSoon() {
+    boolean any;
+    synchronized (waiting) {
+      any = !waiting.isEmpty();
+    }
+    if (any) {
+      Thread.ofVirtual().name("open-" + name() + "-dispatch").start(this::drainWaiting);
+    }
+  }
+
+  private void recycleIfDue(WorkerProcess worker) {
+    if (config.maxCallsPerWorker > 0 && worker.callsStarted() >= config.maxCallsPerWorker) {
+      recycle(worker, "it has been sent " + worker.callsStarted() + " calls");
     }
   }
 
@@ -284,16 +327,9 @@ public final class WorkerPool implements Backend, AutoCloseable {
     failed.forEach(c -> c.fail(cause));
   }
 
-  private void onTimeout(Call call) {
-    if (call.isDone()) {
-      return;
-    }
-    WorkerProcess worker = call.worker();
-    if (worker == null) {
-      synchronized (waiting) {
-        waiting.remove(call);
-      }
-      call.fail(new WorkerTimeoutException(name(), 0, call.function, config.callTimeout, List.of()));
+  /** A call's timeout: it counts from when the call starts on a worker. */
+  private void onTimeout(WorkerProcess worker, Call call) {
+    if (call.isDone() || worker.running() != call) {
       return;
     }
     WorkerTimeoutException timeout = new WorkerTimeoutException(name(), worker.pid(),
@@ -313,11 +349,22 @@ public final class WorkerPool implements Backend, AutoCloseable {
       return;
     }
     if (!worker.owns(call)) {
-      return; // already answered
+      return; // already answered, or handed back to the queue, where it is dropped
     }
     worker.cancel(call.id());
+    if (worker.running() == call) {
+      awaitCancel(worker, call);
+    } // else it is queued on the worker, which drops it; if it starts first, onCallStarted waits
+  }
+
+  /**
+   * Kills the worker if its running call, cancelled, has not ended within the cancel grace. Only
+   * a running call is waited for: a worker busy with another call may take long to drop a queued
+   * one, and is not to blame.
+   */
+  private void awaitCancel(WorkerProcess worker, Call call) {
     supervisor.schedule(() -> {
-      if (worker.owns(call)) {
+      if (worker.owns(call) && worker.running() == call) {
         LOG.warn("{} did not answer the cancel of {} within {}; killing it", worker,
             call.function, config.cancelGrace);
         worker.kill("it did not answer the cancel of " + call.function + " within "
@@ -351,26 +398,60 @@ public final class WorkerPool implements Backend, AutoCloseable {
   /** Receives what the workers report. */
   private final class Listener implements WorkerProcess.Listener {
     @Override
-    public void onCallFinished(WorkerProcess worker) {
-      if (worker.state() == WorkerProcess.State.DRAINING && worker.inFlight() == 0) {
-        worker.retire();
+    public void onCallStarted(WorkerProcess worker, Call call) {
+      if (config.callTimeout != null) {
+        call.armTimer(supervisor.schedule(() -> onTimeout(worker, call),
+            config.callTimeout.toNanos(), TimeUnit.NANOSECONDS));
+      }
+      if (call.isDone()) { // cancelled while queued on the worker, which should drop it at once
+        awaitCancel(worker, call);
       }
     }
 
     @Override
-    public void onDeath(WorkerProcess worker, WorkerCrashedException cause) {
+    public void onCallFinished(WorkerProcess worker) {
+      if (worker.state() == WorkerProcess.State.DRAINING && worker.inFlight() == 0) {
+        worker.retire();
+      }
+      drainSoon();
+    }
+
+    @Override
+    public void onAbandoned(WorkerProcess worker, Call call) {
+      worker.cancel(call.id());
+      if (worker.running() == call) {
+        awaitCancel(worker, call);
+      }
+    }
+
+    @Override
+    public void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted) {
       alive.remove(worker);
       boolean member = workers.remove(worker); // recycled workers left the list already
-      if (closed || !member) {
+      if (closed) {
+        unstarted.forEach(c -> c.fail(new CancellationException("the " + name()
+            + " pool was closed")));
         return;
       }
-      LOG.warn("{}", cause.getMessage());
-      Duration delay;
-      synchronized (WorkerPool.this) {
-        youngDeaths = worker.age().compareTo(config.healthyAge) < 0 ? youngDeaths + 1 : 0;
-        delay = backoff(youngDeaths);
+      synchronized (waiting) {
+        for (int i = unstarted.size() - 1; i >= 0; i--) {
+          waiting.addFirst(unstarted.get(i)); // first in line again, in their order
+        }
       }
-      replaceAfter(delay);
+      if (!unstarted.isEmpty()) {
+        LOG.debug("{} calls that {} held but had not started go to other workers",
+            unstarted.size(), worker);
+      }
+      if (member) {
+        LOG.warn("{}", cause.getMessage());
+        Duration delay;
+        synchronized (WorkerPool.this) {
+          youngDeaths = worker.age().compareTo(config.healthyAge) < 0 ? youngDeaths + 1 : 0;
+          delay = backoff(youngDeaths);
+        }
+        replaceAfter(delay);
+      }
+      drainSoon();
     }
   }
 
@@ -398,7 +479,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
         workers.add(replacement);
         LOG.info("started {} to replace a worker ({} restarts so far)", replacement,
             restarts.get());
-        drainWaiting();
+        drainSoon();
       } catch (RuntimeException e) {
         if (closed) {
           LOG.debug("a {} worker starting as the pool closed was stopped", name(), e);
@@ -440,15 +521,31 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   private void checkHealth() {
     try {
-      for (WorkerProcess worker : workers) {
-        if (worker.state() != WorkerProcess.State.READY) {
+      for (WorkerProcess worker : alive) {
+        WorkerProcess.State state = worker.state();
+        if (worker.killedButNotDead(config.pingTimeout)) {
+          // Killed, yet neither its exit nor the end of its output came: end it here.
+          Thread.ofVirtual().name("open-" + name() + "-reaper").start(worker::forceDeath);
           continue;
+        }
+        if (state != WorkerProcess.State.READY && state != WorkerProcess.State.DRAINING) {
+          continue;
+        }
+        String slow = worker.frameTooSlow(config.pingTimeout, config.minFrameRate);
+        if (slow != null) {
+          LOG.warn("{}: {}; replacing it", worker, slow);
+          worker.kill(slow);
+          continue;
+        }
+        if (worker.waitsForConsumer()) {
+          continue; // the host stopped reading, for a stream's consumer: the worker is not silent
         }
         Duration silent = worker.silence(pingSeq.incrementAndGet());
         if (silent.compareTo(config.pingTimeout) > 0) {
           LOG.warn("{} has been silent for {} (no pong, no frame); replacing it", worker, silent);
           worker.kill("it did not answer a ping within " + config.pingTimeout);
-        } else if (config.maxMemoryBytes > 0 && worker.rss() > config.maxMemoryBytes) {
+        } else if (state == WorkerProcess.State.READY && config.maxMemoryBytes > 0
+            && worker.rss() > config.maxMemoryBytes) {
           recycle(worker, "its resident memory " + (worker.rss() >> 20) + " MiB exceeds "
               + (config.maxMemoryBytes >> 20) + " MiB");
         }
@@ -578,8 +675,11 @@ public final class WorkerPool implements Backend, AutoCloseable {
     final Path workingDirectory;
     final List<Path> modulePath;
     final List<String> allowedModules;
+    final boolean attributePaths;
     final Map<String, String> extraEnvironment;
     final int workers;
+    final int prefetch;
+    final long minFrameRate;
     final int maxFrame;
     final Duration handshakeTimeout;
     final Duration callTimeout;
@@ -592,6 +692,8 @@ public final class WorkerPool implements Backend, AutoCloseable {
     final long maxCallsPerWorker;
     final long maxMemoryBytes;
     final Duration responseSpin;
+    /** Sees every stderr line before it is logged (tests); null for none. */
+    final java.util.function.Consumer<String> stderrSink;
     final Path runtime;
 
     private Config(Builder b) {
@@ -600,8 +702,11 @@ public final class WorkerPool implements Backend, AutoCloseable {
       workingDirectory = b.workingDirectory; // null: the JVM's
       modulePath = List.copyOf(b.modulePath);
       allowedModules = List.copyOf(b.allowedModules);
+      attributePaths = b.attributePaths;
       extraEnvironment = Map.copyOf(b.environment);
       workers = b.workers;
+      prefetch = b.prefetch;
+      minFrameRate = b.minFrameRate;
       maxFrame = b.maxFrame;
       handshakeTimeout = b.handshakeTimeout;
       callTimeout = b.callTimeout;
@@ -614,11 +719,12 @@ public final class WorkerPool implements Backend, AutoCloseable {
       maxCallsPerWorker = b.maxCallsPerWorker;
       maxMemoryBytes = b.maxMemoryBytes;
       responseSpin = b.responseSpin;
+      stderrSink = b.stderrSink;
       runtime = WorkerRuntime.of(language);
     }
 
     List<String> command() {
-      return language.command(interpreter, runtime, allowedModules, maxFrame);
+      return language.command(interpreter, runtime, allowedModules, maxFrame, attributePaths);
     }
 
     Map<String, String> environment() {
@@ -643,8 +749,11 @@ public final class WorkerPool implements Backend, AutoCloseable {
     private Path workingDirectory;
     private final List<Path> modulePath = new ArrayList<>();
     private final List<String> allowedModules = new ArrayList<>();
+    private boolean attributePaths;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private int workers = 2;
+    private int prefetch = 1;
+    private long minFrameRate = 1 << 20;
     private int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration callTimeout;
@@ -656,6 +765,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     private long maxCallsPerWorker;
     private long maxMemoryBytes;
     private Duration responseSpin = Duration.ofNanos(100_000);
+    private java.util.function.Consumer<String> stderrSink;
     private final java.util.Set<String> given = new java.util.HashSet<>();
 
     private Builder(Language language) {
@@ -726,6 +836,22 @@ public final class WorkerPool implements Backend, AutoCloseable {
     }
 
     /**
+     * Lets calls name functions by an attribute path through a class or object of an allowed
+     * module ({@code "models:Forest.fit"}, {@code "models:REGISTRY.run"}); by default only a
+     * module's own top-level functions and classes can be called ({@code "models:fit"}). Either
+     * way, what is finally called must be defined in an allowed module: a function a module
+     * merely imported ({@code from shutil import rmtree}) or a method of a built-in type
+     * ({@code dict.update}) never is.
+     *
+     * @return this builder
+     */
+    public Builder withAttributePaths() {
+      once("attributePaths");
+      this.attributePaths = true;
+      return this;
+    }
+
+    /**
      * Adds an environment variable for the workers (they inherit the JVM's environment).
      *
      * @param name the variable
@@ -753,7 +879,44 @@ public final class WorkerPool implements Backend, AutoCloseable {
     }
 
     /**
-     * Sets the timeout of every call (default: none), after which its worker is killed.
+     * Sets how many calls a worker holds besides the one it runs (default 1). A worker that has
+     * its next call at hand when one ends starts it without waiting for the host; more than
+     * that gains little and puts more calls behind a slow one. When a worker dies, the calls it
+     * held but had not started run on another worker: they are never lost.
+     *
+     * @param calls zero or more
+     * @return this builder
+     */
+    public Builder withPrefetch(int calls) {
+      once("prefetch");
+      if (calls < 0) {
+        throw new IllegalArgumentException("prefetch must be >= 0, was " + calls);
+      }
+      this.prefetch = calls;
+      return this;
+    }
+
+    /**
+     * Sets the slowest a frame from a worker may arrive once it has begun (default 1 MiB/s,
+     * after a first ping timeout): a worker writes each frame whole, so one that trickles or
+     * stalls inside a frame is hung, and is killed and replaced.
+     *
+     * @param bytesPerSecond positive
+     * @return this builder
+     */
+    public Builder withMinFrameRate(long bytesPerSecond) {
+      once("minFrameRate");
+      if (bytesPerSecond < 1) {
+        throw new IllegalArgumentException("bytesPerSecond must be positive, was "
+            + bytesPerSecond);
+      }
+      this.minFrameRate = bytesPerSecond;
+      return this;
+    }
+
+    /**
+     * Sets the timeout of every call (default: none), counted from when the call starts on a
+     * worker; a call over it fails with {@link WorkerTimeoutException} and its worker is killed.
      *
      * @param timeout positive
      * @return this builder
@@ -884,6 +1047,12 @@ public final class WorkerPool implements Backend, AutoCloseable {
         throw new IllegalArgumentException("maxFrame must be >= 1024, was " + bytes);
       }
       this.maxFrame = bytes;
+      return this;
+    }
+
+    /** Hands every stderr line of the workers to {@code sink} before it is logged (tests). */
+    Builder withStderrSink(java.util.function.Consumer<String> sink) {
+      this.stderrSink = Objects.requireNonNull(sink, "sink");
       return this;
     }
 

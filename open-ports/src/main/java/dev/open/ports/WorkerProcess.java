@@ -2,10 +2,8 @@ package dev.open.ports;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -13,12 +11,14 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -40,21 +40,45 @@ import dev.open.ports.protocol.Values;
  * and completing the calls they answer, a thread turning its stderr into log lines (keeping the
  * last few for crash reports), and a lock around writes to its stdin.
  *
- * <p>The process dies once: {@link #die} runs a single time, whatever noticed first (end of its
- * stdout, a protocol error, a kill), fails every call in flight with the same typed exception and
- * tells the pool.
+ * <p><b>Exact blame.</b> A worker runs its calls one at a time, in the order their frames were
+ * written, so the oldest call it has not answered is the one running (from the host's point of
+ * view; it may be about to start). The process holds its calls in that order. When it dies, that
+ * call alone fails with the cause; every other call it held never started and goes back to the
+ * pool, which sends it to another worker. A call whose frame was not completely written when the
+ * worker died never reached it, and goes back too.
+ *
+ * <p><b>One death.</b> {@link #die} runs a single time, whatever noticed first: the end of its
+ * stdout, a protocol error, any {@link Throwable} on its reader or stderr thread ({@code
+ * OutOfMemoryError} included), a kill, or the process's exit when its stdout stays open (a child
+ * process that inherited it). It blames the running call, hands the others back and tells the
+ * pool, which starts a replacement.
  */
 final class WorkerProcess {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerProcess.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final int STDERR_TAIL = 20;
+  /** The longest stderr line kept; the rest of a longer one is dropped and counted. */
+  static final int MAX_STDERR_LINE = 8 << 10;
 
   enum State { STARTING, READY, DRAINING, DEAD }
 
-  /** What the pool learns from a worker. */
+  /** What the pool learns from a worker. Called on the worker's threads; must not block. */
   interface Listener {
+    /** {@code call} is now the worker's running call (the oldest it has not answered). */
+    void onCallStarted(WorkerProcess worker, Call call);
+
+    /** A call of the worker finished: it has room for another. */
     void onCallFinished(WorkerProcess worker);
 
-    void onDeath(WorkerProcess worker, WorkerCrashedException cause);
+    /** {@code call}, still running on the worker, has failed on the host: stop it there. */
+    void onAbandoned(WorkerProcess worker, Call call);
+
+    /**
+     * The worker died; its running call (if it had one) has failed with {@code cause}.
+     *
+     * @param unstarted the calls it held that never started, in their order, to send elsewhere
+     */
+    void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted);
   }
 
   private final WorkerPool.Config config;
@@ -66,8 +90,18 @@ final class WorkerProcess {
   /** Orders frames on stdin; a lock rather than a monitor, so virtual threads never pin on it. */
   private final ReentrantLock writeLock = new ReentrantLock();
   private final byte[] writeScratch = new byte[64 << 10];
-  private final Map<Long, Call> calls = new ConcurrentHashMap<>();
-  private final AtomicLong ids = new AtomicLong();
+  /** Guards {@link #held}, {@link #byId}, {@link #ids}, {@link #writtenId}, {@link #closedToCalls}. */
+  private final ReentrantLock callsLock = new ReentrantLock();
+  /** The calls written (or being written) to the worker and not answered, in write order. */
+  private final ArrayDeque<Call> held = new ArrayDeque<>();
+  private final Map<Long, Call> byId = new HashMap<>();
+  private long ids;
+  /** The id of the last call whose frame was completely written. */
+  private long writtenId;
+  /** Whether the worker takes no more calls: it died, or its shutdown frame went out. */
+  private boolean closedToCalls;
+  /** Calls reserved for this worker by the pool and not finished (written or about to be). */
+  private final AtomicInteger load = new AtomicInteger();
   private final Deque<String> stderrTail = new ArrayDeque<>();
   private final CountDownLatch handshake = new CountDownLatch(1);
   private final AtomicBoolean dead = new AtomicBoolean();
@@ -83,8 +117,16 @@ final class WorkerProcess {
   private volatile long lastHeardNanos = System.nanoTime();
   /** When a write to the worker's stdin last returned: it is reading what the host sends. */
   private volatile long lastWrittenNanos = System.nanoTime();
+  /** When the body of the frame being read began to arrive, or 0 between frames. */
+  private volatile long frameStartedNanos;
+  /** Bytes of frame bodies read so far, for the frame rate and for the size of each chunk. */
+  private volatile long bodyBytes;
+  private long frameStartBytes;
+  /** When the reader began waiting for a lagging {@link CallStream} consumer, or 0. */
+  private volatile long consumerWaitNanos;
   private volatile long rss = -1;
   private volatile WorkerCrashedException deathCause;
+  private volatile long killedNanos;
 
   private WorkerProcess(WorkerPool.Config config, Listener listener, Process process) {
     this.config = config;
@@ -120,6 +162,17 @@ final class WorkerProcess {
     String name = "open-" + config.language.id() + "-" + number;
     Thread.ofPlatform().daemon().name(name + "-stderr").start(worker::pumpStderr);
     Thread.ofPlatform().daemon().name(name + "-reader").start(worker::readFrames);
+    // The reader notices an exit by the end of stdout, unless a child process inherited it and
+    // keeps it open: then the exit itself ends the worker, once the reader has had its chance.
+    process.onExit().thenRun(() -> CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS)
+        .execute(() -> {
+          if (!worker.dead.get()) {
+            if (!worker.waitsForConsumer()) {
+              LOG.warn("{} exited but its stdout stayed open (held by a child process?)", worker);
+            }
+            worker.die(() -> worker.crashed("exited", null));
+          }
+        }));
     return worker;
   }
 
@@ -168,15 +221,18 @@ final class WorkerProcess {
         if ((frame = FrameCodec.read(in, body, config.maxFrame)) == null) {
           break;
         }
+        long frameBytes = bodyBytes - frameStartBytes;
+        frameStartBytes = bodyBytes;
+        frameStartedNanos = 0;
         lastHeardNanos = System.nanoTime();
-        dispatch(frame);
+        dispatch(frame, frameBytes);
       }
       boolean stopped = state == State.DEAD; // read before die() marks it dead
       die(() -> crashed(stopped ? "was stopped" : "exited", null));
     } catch (ProtocolException e) {
       process.destroyForcibly();
       die(() -> new WorkerProtocolException(config.language.id(), pid, e, tailLines()));
-    } catch (IOException | RuntimeException e) {
+    } catch (Throwable e) { // an IOException, an OutOfMemoryError, a bug: the same death
       process.destroyForcibly();
       die(() -> crashed("could not be read (" + e + ")", e));
     } finally {
@@ -191,8 +247,8 @@ final class WorkerProcess {
    * calls in flight answers keep coming, and spinning would only take CPU from the workers.
    */
   private void awaitAnswer(InputStream in) throws IOException {
-    if (calls.size() == 1) {
-      pollWhileEmpty(in, () -> calls.size() == 1);
+    if (load.get() == 1) {
+      pollWhileEmpty(in, () -> load.get() == 1);
     }
   }
 
@@ -212,7 +268,8 @@ final class WorkerProcess {
   /**
    * Reads a frame body that has begun arriving, polling for each next piece before blocking: a
    * large body crosses the pipe in pieces of the pipe's capacity, and waking for every piece
-   * would cost more than copying it. Every piece is proof that the worker lives.
+   * would cost more than copying it. Every piece is proof that the worker lives, and counts
+   * toward the frame's rate ({@link #frameTooSlow}).
    */
   private final class BodyInput extends java.io.FilterInputStream {
     BodyInput(InputStream in) {
@@ -221,17 +278,46 @@ final class WorkerProcess {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+      if (frameStartedNanos == 0) {
+        frameStartedNanos = System.nanoTime();
+      }
       pollWhileEmpty(in, () -> true);
       int n = in.read(b, off, len);
+      if (n > 0) {
+        bodyBytes += n;
+      }
       lastHeardNanos = System.nanoTime();
       return n;
     }
   }
 
-  private void dispatch(Frame frame) throws ProtocolException {
+  /**
+   * Returns why the frame being read is overdue, or null: a frame must arrive at {@code
+   * minRate} bytes per second on average, after a first {@code grace} (a worker writes a frame
+   * whole, at the pipe's speed, so one that trickles or stalls mid-frame is hung, however alive
+   * its trickle makes it look).
+   */
+  String frameTooSlow(Duration grace, long minRate) {
+    long started = frameStartedNanos;
+    if (started == 0) {
+      return null;
+    }
+    long elapsed = System.nanoTime() - started;
+    long received = bodyBytes - frameStartBytes;
+    long allowed = grace.toNanos() + (long) (received * 1e9 / minRate);
+    return elapsed <= allowed ? null : "it sent " + received + " bytes of a frame in "
+        + Duration.ofNanos(elapsed).toMillis() + " ms, slower than " + minRate + " bytes/s";
+  }
+
+  /** Whether the reader has been waiting for a lagging stream consumer (not the worker's fault). */
+  boolean waitsForConsumer() {
+    return consumerWaitNanos != 0;
+  }
+
+  private void dispatch(Frame frame, long frameBytes) throws ProtocolException {
     String kind = frame.kind();
     if (hello == null) {
-      if (!kind.equals("hello")) {
+      if (!kind.equals("hello") || frame.badValue() != null) {
         throw new ProtocolException(ProtocolException.Code.UNKNOWN_KIND,
             "expected hello as the first frame, got " + kind);
       }
@@ -247,24 +333,42 @@ final class WorkerProcess {
     }
     switch (kind) {
       case "result" -> {
-        Call call = calls.remove(frame.id());
+        Call call = finishCall(frame.id());
         if (call != null) {
-          finish(call, () -> call.complete(decode(frame, frame.header().get("value"), call)));
+          Object value = decode(frame, call);
+          if (value != DECODE_FAILED) {
+            call.complete(value);
+          }
+          listener.onCallFinished(this);
         }
       }
       case "chunk" -> {
-        Call call = calls.get(frame.id());
-        if (call != null) {
-          Object value = decode(frame, frame.header().get("value"), call);
-          if (value != DECODE_FAILED) {
-            call.chunk(value);
+        Call call = heldCall(frame.id());
+        if (call != null && !call.isDone()) {
+          Object value = decode(frame, call);
+          if (value == DECODE_FAILED) {
+            listener.onAbandoned(this, call);
+            return;
+          }
+          consumerWaitNanos = call.isStream() ? System.nanoTime() : 0;
+          boolean taken;
+          try {
+            taken = call.chunk(value, frameBytes);
+          } finally {
+            consumerWaitNanos = 0;
+          }
+          if (!taken) {
+            listener.onAbandoned(this, call);
           }
         }
       }
       case "end" -> {
-        Call call = calls.remove(frame.id());
+        Call call = finishCall(frame.id());
         if (call != null) {
-          finish(call, call::end);
+          if (!call.isDone()) {
+            call.end();
+          }
+          listener.onCallFinished(this);
         }
       }
       case "error" -> onError(frame.header());
@@ -277,25 +381,59 @@ final class WorkerProcess {
     }
   }
 
-  private static final Object DECODE_FAILED = new Object();
-
-  /** Decodes a value; a malformed one fails only its call (protocol section 6). */
-  private Object decode(Frame frame, JsonNode value, Call call) {
+  /** The call the worker holds under {@code id}, or null. */
+  private Call heldCall(long id) {
+    callsLock.lock();
     try {
-      return Values.decode(value, frame.buffers());
-    } catch (ProtocolException e) {
-      calls.remove(frame.id());
-      call.fail(new WorkerException(config.language.id(), pid, "the result of " + call.function
-          + " is malformed: " + e.getMessage(), e));
-      return DECODE_FAILED;
+      return byId.get(id);
+    } finally {
+      callsLock.unlock();
     }
   }
 
-  private void finish(Call call, Runnable completion) {
-    if (!call.isDone()) {
-      completion.run();
+  /**
+   * Takes the call answered under {@code id} off the worker; if it was the running one, the next
+   * it holds starts. Returns null for an id the worker does not hold (answered, or never sent).
+   */
+  private Call finishCall(long id) {
+    Call call;
+    Call next = null;
+    callsLock.lock();
+    try {
+      call = byId.remove(id);
+      if (call == null) {
+        return null;
+      }
+      boolean wasRunning = held.peekFirst() == call;
+      held.remove(call);
+      if (wasRunning) {
+        next = held.peekFirst();
+      }
+    } finally {
+      callsLock.unlock();
     }
-    listener.onCallFinished(this);
+    load.decrementAndGet();
+    if (next != null) {
+      listener.onCallStarted(this, next);
+    }
+    return call;
+  }
+
+  private static final Object DECODE_FAILED = new Object();
+
+  /** Decodes a frame's value; a malformed one fails only its call (protocol section 6). */
+  private Object decode(Frame frame, Call call) {
+    String problem = frame.badValue();
+    if (problem == null) {
+      try {
+        return Values.decode(frame.header().get("value"), frame.buffers());
+      } catch (ProtocolException e) {
+        problem = e.getMessage();
+      }
+    }
+    call.fail(new WorkerException(config.language.id(), pid, "the " + frame.kind() + " of "
+        + call.function + " is malformed: " + problem, null));
+    return DECODE_FAILED;
   }
 
   private void onError(ObjectNode header) {
@@ -310,33 +448,75 @@ final class WorkerProcess {
       }
       return;
     }
-    Call call = calls.remove(id);
+    Call call = finishCall(id);
     if (call == null) {
       return;
     }
-    finish(call, () -> {
+    if (!call.isDone()) {
       if (type.equals("Cancelled")) {
         call.cancelledByWorker();
       } else {
         call.fail(new RemoteException(config.language.id(), pid, call.function, type, message,
             header.path("traceback").asText("")));
       }
-    });
+    }
+    listener.onCallFinished(this);
   }
 
+  /**
+   * Turns the worker's stderr into log lines, each cut at {@link #MAX_STDERR_LINE} bytes (the
+   * rest of a longer line is dropped and counted), so that no output of a worker can fill the
+   * host's memory. If this thread fails, nothing would drain stderr and the worker's next print
+   * would block or break: the worker is killed instead, through the one death path.
+   */
   private void pumpStderr() {
-    try (BufferedReader reader = new BufferedReader(
-        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = reader.readLine()) != null) {
-        synchronized (stderrTail) {
-          addTail(line);
+    try (InputStream err = process.getErrorStream()) {
+      byte[] line = new byte[MAX_STDERR_LINE];
+      byte[] chunk = new byte[8 << 10];
+      int length = 0;
+      long dropped = 0;
+      int n;
+      while ((n = err.read(chunk)) > 0) {
+        for (int i = 0; i < n; i++) {
+          byte b = chunk[i];
+          if (b == '\n') {
+            logStderr(line, length, dropped);
+            length = 0;
+            dropped = 0;
+          } else if (length < line.length) {
+            line[length++] = b;
+          } else {
+            dropped++;
+          }
         }
-        stderrLog.info("[{} worker {}] {}", config.language.id(), pid, line);
       }
-    } catch (IOException e) {
-      // The process is gone; its stderr closed with it.
+      if (length > 0 || dropped > 0) {
+        logStderr(line, length, dropped);
+      }
+    } catch (Throwable e) {
+      if (!dead.get() && process.isAlive()) {
+        LOG.warn("the stderr of {} could not be read; killing it", this, e);
+        killWith(crashed("was killed: its stderr could not be read (" + e + ")", e));
+      }
     }
+  }
+
+  private void logStderr(byte[] bytes, int length, long dropped) {
+    int end = length;
+    if (length > 0 && bytes[length - 1] == '\r') {
+      end--;
+    }
+    String line = new String(bytes, 0, end, StandardCharsets.UTF_8);
+    if (dropped > 0) {
+      line += " [... " + dropped + " more bytes of this line dropped]";
+    }
+    synchronized (stderrTail) {
+      addTail(line);
+    }
+    if (config.stderrSink != null) {
+      config.stderrSink.accept(line);
+    }
+    stderrLog.info("[{} worker {}] {}", config.language.id(), pid, line);
   }
 
   private void addTail(String line) {
@@ -350,51 +530,109 @@ final class WorkerProcess {
   // Writing
 
   /**
-   * Sends a call (its header and buffers were encoded when it was made).
+   * Reserves room for a call if the worker takes calls and holds fewer than {@code capacity};
+   * the pool calls this under its lock, then {@link #send}s the call.
+   */
+  boolean reserve(int capacity) {
+    while (true) {
+      int current = load.get();
+      if (state != State.READY || current >= capacity) {
+        return false;
+      }
+      if (load.compareAndSet(current, current + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Sends a call reserved with {@link #reserve} (its header and buffers were encoded when it was
+   * made). Calls are numbered and held in the order their frames are written, which is the order
+   * the worker runs them.
    *
-   * @return false if the worker was stopped before the call could go out (the pool sends it
-   *     elsewhere); true if it was sent, or failed with the reason
+   * @return false if the worker took no more calls when its turn came (it died or was retired):
+   *     the call never went out and the pool sends it elsewhere; true if it went out, or was
+   *     cancelled before it could
    */
   boolean send(Call call) {
-    long id = ids.incrementAndGet();
-    call.attach(this, id);
-    ObjectNode header = call.header;
-    header.put("id", id);
-    List<ByteBuffer> buffers = call.buffers;
-    calls.put(id, call);
-    callsStarted.incrementAndGet();
-    if (state == State.DEAD) { // died between the pool's choice and now: die() may have run
-      if (calls.remove(id) != null) {
-        call.fail(deathCause != null ? deathCause : crashed("had exited", null));
-      }
+    if (call.isDone()) { // cancelled while it waited for room: the room is free again
+      load.decrementAndGet();
+      listener.onCallFinished(this);
       return true;
     }
     writeLock.lock();
     try {
-      if (stopSent) { // retired between the pool's choice and now: the call never went out
-        calls.remove(id);
-        callsStarted.decrementAndGet();
-        return false;
+      long id;
+      boolean running;
+      callsLock.lock();
+      try {
+        if (closedToCalls || stopSent) {
+          load.decrementAndGet();
+          return false;
+        }
+        id = ++ids;
+        call.attach(this, id);
+        held.addLast(call);
+        byId.put(id, call);
+        running = held.size() == 1;
+      } finally {
+        callsLock.unlock();
       }
-      write(header, buffers);
-    } catch (ProtocolException e) {
-      calls.remove(id);
-      call.fail(new IllegalArgumentException("cannot send the arguments of " + call.function
-          + ": " + e.getMessage(), e));
-    } catch (IOException e) {
-      // The pipe broke: the process is dying and the reader will fail this call with the cause.
-      process.destroyForcibly();
+      callsStarted.incrementAndGet();
+      if (running) {
+        listener.onCallStarted(this, call);
+      }
+      try {
+        FrameCodec.write(stdin, call.header, id, call.buffers, config.maxFrame, writeScratch);
+        stdin.flush();
+        callsLock.lock();
+        try {
+          writtenId = id;
+        } finally {
+          callsLock.unlock();
+        }
+      } catch (ProtocolException e) { // nothing written: the call fails, the worker is fine
+        forget(call);
+        call.fail(new IllegalArgumentException("cannot send the arguments of " + call.function
+            + ": " + e.getMessage(), e));
+        listener.onCallFinished(this);
+      } catch (IOException e) {
+        // The pipe broke: the process is dying; the call was not delivered, so die() hands it
+        // back to the pool.
+        process.destroyForcibly();
+      } catch (Throwable e) { // an OutOfMemoryError mid-frame: the stream is cut, the worker lost
+        killWith(crashed("was killed: a call could not be written to it (" + e + ")", e));
+      }
     } finally {
       writeLock.unlock();
     }
     return true;
   }
 
+  /** Takes a call that never went out off the worker. */
+  private void forget(Call call) {
+    callsLock.lock();
+    try {
+      if (byId.remove(call.id()) == null) {
+        return;
+      }
+      held.remove(call);
+    } finally {
+      callsLock.unlock();
+    }
+    load.decrementAndGet();
+  }
+
+  /**
+   * Sends {@code cancel} for a call, from a virtual thread of its own: no caller (least of all
+   * the reader, which may be what the worker waits for) ever blocks on a worker's full pipe.
+   */
   void cancel(long id) {
     ObjectNode header = NODES.objectNode();
     header.put("kind", "cancel");
     header.put("id", id);
-    writeQuietly(header);
+    Thread.ofVirtual().name("open-" + config.language.id() + "-cancel-" + pid)
+        .start(() -> writeQuietly(header));
   }
 
   /** A ping: when the health check asked for it, and when it was written (0 until then). */
@@ -481,10 +719,15 @@ final class WorkerProcess {
     Thread.ofVirtual().name("open-" + config.language.id() + "-stop-" + pid).start(() -> {
       writeLock.lock();
       try {
-        if (stopSent || (onlyIfIdle && !calls.isEmpty())) {
-          return;
+        callsLock.lock();
+        try {
+          if (stopSent || (onlyIfIdle && load.get() > 0)) {
+            return;
+          }
+          stopSent = true;
+        } finally {
+          callsLock.unlock();
         }
-        stopSent = true;
         write(header, List.of());
       } catch (IOException e) {
         // A dead pipe means a dying worker: the reader reports it.
@@ -522,7 +765,22 @@ final class WorkerProcess {
   // ---------------------------------------------------------------------------------------------
   // Death
 
-  /** Kills the process; calls in flight fail with "was killed: reason". */
+  /**
+   * Ends a worker that was killed but whose death nobody noticed (its process did not exit, or
+   * its reader is stuck): the health check's last resort, so that no dead worker goes without a
+   * replacement. Blocks for up to the few seconds that {@link #die} waits for an exit.
+   */
+  void forceDeath() {
+    die(() -> crashed("was killed but did not exit", null));
+  }
+
+  /** Whether the worker was killed longer than {@code ago}, yet has not been through {@link #die}. */
+  boolean killedButNotDead(Duration ago) {
+    long killed = killedNanos;
+    return killed != 0 && !dead.get() && System.nanoTime() - killed > ago.toNanos();
+  }
+
+  /** Kills the process; its running call fails with "was killed: reason". */
   void kill(String reason) {
     killWith(crashed("was killed: " + reason, null));
   }
@@ -532,11 +790,17 @@ final class WorkerProcess {
     if (deathCause == null) {
       deathCause = cause;
     }
+    if (killedNanos == 0) {
+      killedNanos = System.nanoTime();
+    }
     state = State.DEAD;
     process.destroyForcibly();
   }
 
-  /** Fails every call in flight and tells the pool; {@code observed} is built after the exit. */
+  /**
+   * Fails the running call, hands the others back and tells the pool; {@code observed} is built
+   * after the exit. Runs once.
+   */
   private void die(Supplier<WorkerCrashedException> observed) {
     if (!dead.compareAndSet(false, true)) {
       return;
@@ -545,14 +809,32 @@ final class WorkerProcess {
     awaitExit();
     WorkerCrashedException cause = deathCause != null ? deathCause : observed.get();
     deathCause = cause;
-    for (Long id : List.copyOf(calls.keySet())) {
-      Call call = calls.remove(id);
-      if (call != null) {
-        call.fail(cause);
+    Call running = null;
+    List<Call> unstarted = new ArrayList<>();
+    callsLock.lock();
+    try {
+      closedToCalls = true;
+      Call first = held.peekFirst();
+      if (first != null && first.id() <= writtenId) {
+        running = first; // delivered: it ran, or was about to
       }
+      for (Call call : held) {
+        if (call != running) {
+          unstarted.add(call);
+        }
+      }
+      held.clear();
+      byId.clear();
+    } finally {
+      callsLock.unlock();
+    }
+    load.addAndGet(-(unstarted.size() + (running != null ? 1 : 0)));
+    unstarted.forEach(Call::detach);
+    if (running != null) {
+      running.fail(cause);
     }
     ChildProcesses.unregister(process);
-    listener.onDeath(this, cause);
+    listener.onDeath(this, cause, unstarted);
   }
 
   /** Waits briefly for the process to end, so that its exit status is known. */
@@ -589,8 +871,23 @@ final class WorkerProcess {
     }
   }
 
+  /** Returns how many calls the worker holds or is about to be sent. */
   int inFlight() {
-    return calls.size();
+    return load.get();
+  }
+
+  /** Returns the call the worker runs (the oldest it holds), or null. */
+  Call running() {
+    callsLock.lock();
+    try {
+      return held.peekFirst();
+    } finally {
+      callsLock.unlock();
+    }
+  }
+
+  String language() {
+    return config.language.id();
   }
 
   long callsStarted() {
@@ -613,8 +910,14 @@ final class WorkerProcess {
     return process;
   }
 
+  /** Whether the worker holds {@code call} (sent and not answered). */
   boolean owns(Call call) {
-    return calls.containsKey(call.id()) && calls.get(call.id()) == call;
+    callsLock.lock();
+    try {
+      return byId.get(call.id()) == call;
+    } finally {
+      callsLock.unlock();
+    }
   }
 
   List<String> tailLines() {
@@ -630,7 +933,7 @@ final class WorkerProcess {
 
   @Override
   public String toString() {
-    return config.language.id() + " worker " + pid + " (" + state + ", " + calls.size()
+    return config.language.id() + " worker " + pid + " (" + state + ", " + load.get()
         + " in flight)";
   }
 }

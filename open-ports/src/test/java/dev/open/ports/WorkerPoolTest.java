@@ -232,24 +232,6 @@ class WorkerPoolTest {
   }
 
   @Test
-  void aCrashFailsEveryCallInFlightAtOnce() throws Exception {
-    WorkerPool python = start(pool().withWorkers(1));
-    long pid = python.pids().get(0);
-    CompletableFuture<Object> running = python.call("open_test_tasks:sleep", 60);
-    CompletableFuture<Object> queued = python.call("open_test_tasks:add", 1, 2);
-    Thread.sleep(200);
-    ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // kill -9
-
-    for (CompletableFuture<Object> call : List.of(running, queued)) {
-      WorkerCrashedException e = (WorkerCrashedException) failure(call);
-      assertThat(e.pid()).isEqualTo(pid);
-      assertThat(e.signal()).isEqualTo(9);
-    }
-    eventually(Duration.ofSeconds(10), () -> python.size() == 1);
-    assertThat(join(python.call("open_test_tasks:add", 1, 2))).isEqualTo(3L);
-  }
-
-  @Test
   void exitStatusesAndSignalsAreReported() throws Exception {
     WorkerPool python = start(pool().withWorkers(1));
     WorkerCrashedException exit = (WorkerCrashedException) failure(
@@ -279,7 +261,8 @@ class WorkerPoolTest {
             .hasMessageContaining("bad_header_length");
         case "oversized" -> assertThat(error).isInstanceOf(WorkerProtocolException.class)
             .hasMessageContaining("too_large").hasMessageContaining("exceeds the limit of 67108864");
-        default -> assertThat(error).hasMessageContaining("did not answer a ping");
+        default -> assertThat(error).hasMessageContaining("bytes of a frame in")
+            .hasMessageContaining("slower than");
       }
       eventually(Duration.ofSeconds(10), () -> gone(pid) && python.size() == 1);
       assertThat(join(python.call("open_test_tasks:add", 1, 2))).as("after " + kind).isEqualTo(3L);
@@ -316,11 +299,15 @@ class WorkerPoolTest {
     long pid = python.pids().get(0);
     signal("STOP", pid);
     // 16 MiB cannot fit in the pipe: the write blocks, holding the pipe, until the worker dies.
+    // The call never reached the worker whole, so it never started: it runs on the replacement.
+    double[] large = new double[2 << 20];
+    large[12345] = 6.5;
     CompletableFuture<Object> call = CompletableFuture.supplyAsync(
-        () -> python.call("open_test_tasks:identity", new double[2 << 20]),
+        () -> python.call("open_test_tasks:identity", large),
         r -> Thread.ofVirtual().start(r)).thenCompose(f -> f);
-    assertThat(failure(call)).isInstanceOf(WorkerCrashedException.class);
-    eventually(Duration.ofSeconds(20), () -> python.restarts() == 1 && python.size() == 1);
+    NDArray echoed = (NDArray) join(call);
+    assertThat(echoed.toDoubleArray()[12345]).isEqualTo(6.5);
+    assertThat(python.restarts()).isEqualTo(1);
     assertThat(gone(pid)).isTrue();
     assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
   }
@@ -353,7 +340,8 @@ class WorkerPoolTest {
     for (int i = 0; i < 40; i++) {
       assertThat(join(calls.get(i))).isEqualTo((long) i + 1);
     }
-    eventually(Duration.ofSeconds(20), () -> python.restarts() >= 8 && python.size() == 2);
+    // Every recycled worker ran 5 calls, the two left at most 4 each: at least 7 were recycled.
+    eventually(Duration.ofSeconds(20), () -> python.restarts() >= 7 && python.size() == 2);
     Object n = join(python.call("open_test_tasks:calls_so_far"));
     assertThat((Long) n).isLessThanOrEqualTo(5L);
   }
@@ -454,7 +442,8 @@ class WorkerPoolTest {
     assertThatThrownBy(() -> WorkerPool.python().withInterpreter("/nonexistent/python3")
         .withAllowedModules("x").build())
         .isInstanceOf(WorkerStartException.class)
-        .hasMessageContaining("cannot start a python worker with [/nonexistent/python3, -u, -m, open_worker");
+        .hasMessageContaining("cannot start a python worker with [/nonexistent/python3, -u, ")
+        .hasMessageContaining("open_worker_main.py, --allow, x");
     assertThatThrownBy(() -> WorkerPool.python().build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("no allowed modules");
     assertThatThrownBy(() -> WorkerPool.python().withWorkers(1).withWorkers(2))
