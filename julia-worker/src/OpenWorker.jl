@@ -6,7 +6,8 @@ that reads framed calls on stdin, runs them one at a time and writes framed answ
 private copy of the original stdout.
 
 Base only: no packages, no stdlib that needs loading. Entry point: [`main`](@ref), started by
-`julia open_worker.jl --allow MODULE [--allow MODULE ...] [--max-frame BYTES]`.
+`julia open_worker.jl --allow MODULE [--allow MODULE ...] [--max-frame BYTES]
+[--allow-attribute-paths]`.
 
 The rules this file implements (streaming, cancellation, arrays, stdio) are listed in
 `julia-worker/README.md`.
@@ -15,7 +16,7 @@ module OpenWorker
 
 export main, json_parse, json_string, json_write, read_frame, decode_frame, parse_body,
        write_frame, encode_frame, frame_parts, decode_value, encode_value, cancel_requested,
-       Frame, ProtocolError, NotAllowed, Cancelled, JSONError
+       Frame, ProtocolError, NotAllowed, Cancelled, JSONError, JSONLimitError
 
 const PROTOCOL_VERSION = 1
 const WORKER_NAME = "open-julia-worker/0.1"
@@ -27,7 +28,14 @@ const MAX_ERROR_TEXT = 1 << 20                 # error message/traceback are cut
 const FRAME_FD_ENV = "OPEN_WORKER_FRAME_FD"
 const THIS_MODULE = @__MODULE__
 const USAGE = "usage: julia [--threads=2] open_worker.jl --allow MODULE [--allow MODULE ...] " *
-              "[--max-frame BYTES]"
+              "[--max-frame BYTES] [--allow-attribute-paths]"
+
+# Limits every implementation enforces (issue 8). A header deeper or with longer numbers than
+# this is a *bad value*: an error of that message only (see `parse_body`).
+const MAX_BUFFERS = 65_536          # buffers in one frame (more: bad_buffers, a frame error)
+const MAX_JSON_DEPTH = 512          # nesting of a header's JSON; the header object is level 1
+const MAX_NUMBER_DIGITS = 4300      # digits of one JSON number literal (the sign not counted)
+const BODY_CHUNK = 64 * 1024        # a body is read into max(this, 2 x bytes received) at most
 
 # Arrays are mapped onto the frame's bytes as they are: that needs a little-endian machine
 # (every platform Julia runs on today is one).
@@ -38,17 +46,27 @@ ENDIAN_BOM == 0x04030201 || error("OpenWorker needs a little-endian machine")
 # ------------------------------------------------------------------------------------------
 
 """
-    ProtocolError(code, msg)
+    ProtocolError(code, msg[, call_id])
 
 A malformed frame (fatal for the worker) or a malformed value inside a call (an error of that
 call only). `code` is one of the conformance codes of protocol section 7 (`"too_large"`,
 `"truncated"`, `"bad_header_length"`, `"bad_header"`, `"missing_kind"`, `"unknown_kind"`,
 `"bad_buffers"`, `"bad_value"`) or `"bad_call"` for a call whose fields are malformed.
+
+`call_id` is set (> 0) only by [`parse_body`](@ref) for a `call` whose header could not be
+parsed because a value broke a limit (code `"bad_value"`): the id was recovered from the header
+text, and the error belongs to that call, not to the stream. A `result` or `chunk` whose header
+broke a value limit is a bad value too (code `"bad_value"`, protocol section 6: an error of that
+message for a host), but with `call_id` 0: a worker never accepts those kinds, so for a worker
+it is a fatal error like any other.
 """
 struct ProtocolError <: Exception
     code::String
     msg::String
+    call_id::Int64
 end
+ProtocolError(code::AbstractString, msg::AbstractString) =
+    ProtocolError(String(code), String(msg), Int64(0))
 Base.showerror(io::IO, e::ProtocolError) = print(io, e.code, ": ", e.msg)
 
 "A call to a module or attribute outside the allow list (protocol type `NotAllowed`)."
@@ -63,11 +81,22 @@ struct Cancelled <: Exception
 end
 Base.showerror(io::IO, e::Cancelled) = print(io, e.msg)
 
-"Invalid JSON text."
+"Invalid JSON text (including a duplicate key in an object)."
 struct JSONError <: Exception
     msg::String
 end
 Base.showerror(io::IO, e::JSONError) = print(io, "invalid JSON: ", e.msg)
+
+"""
+JSON text that is well formed as far as it was read, but holds a value beyond the protocol's
+limits (a *bad value*, issue 8): nesting deeper than `MAX_JSON_DEPTH` levels, a number literal of
+more than `MAX_NUMBER_DIGITS` digits, or a float literal outside the finite range of Float64
+(`1e400`). Parsing stops at the first one, so the rest of the text is not checked.
+"""
+struct JSONLimitError <: Exception
+    msg::String
+end
+Base.showerror(io::IO, e::JSONLimitError) = print(io, e.msg)
 
 # A well-framed message the worker cannot act on (a call without a valid id, a `result` sent
 # to the worker, ...): like a malformed frame, it ends the worker with a fatal error.
@@ -81,8 +110,6 @@ Base.showerror(io::IO, e::FatalError) = print(io, e.msg)
 # BigInt when larger), other numbers -> Float64, strings -> String, null -> nothing.
 # ------------------------------------------------------------------------------------------
 
-const MAX_JSON_DEPTH = 1000
-
 mutable struct JSONReader
     bytes::Vector{UInt8}
     pos::Int
@@ -91,13 +118,24 @@ end
 @inline isdigit_byte(c::UInt8) = 0x30 <= c <= 0x39
 
 json_fail(r::JSONReader, msg::AbstractString) = throw(JSONError(string(msg, " at byte ", r.pos)))
+json_limit(r::JSONReader, msg::AbstractString) =
+    throw(JSONLimitError(string(msg, " at byte ", r.pos)))
+
+# A string for an error message, cut to its first 40 characters.
+short_repr(s::AbstractString) = length(s) <= 40 ? repr(s) : repr(first(s, 40)) * "..."
 
 """
     json_parse(text) -> Any
 
 Parse one JSON value from a `String` or from UTF-8 bytes. Strict RFC 8259: no NaN/Infinity
-literals, no trailing commas, no leading zeros, no byte order mark; strings must be valid
-UTF-8 and `\\u` escapes must pair surrogates. Throws [`JSONError`](@ref).
+literals, no trailing commas, no leading zeros, no byte order mark, no duplicate keys in an
+object; strings must be valid UTF-8 and `\\u` escapes must pair surrogates. Throws
+[`JSONError`](@ref).
+
+The protocol's value limits throw [`JSONLimitError`](@ref) instead: more than
+`MAX_JSON_DEPTH` (512) nested arrays/objects (the outermost is level 1; checked before the
+parser recurses, so any nesting is safe), a number literal of more than `MAX_NUMBER_DIGITS`
+(4300) digits, a float literal that is not finite as a Float64 (`1e400`; `1e-400` is 0.0).
 """
 json_parse(text::AbstractString) = json_parse(Vector{UInt8}(codeunits(String(text))))
 
@@ -127,8 +165,9 @@ function skip_ws!(r::JSONReader)
     return nothing
 end
 
+# `depth` is the nesting level of the enclosing array/object (0 at the top); a container read
+# here is at level depth + 1, and refuses to be deeper than MAX_JSON_DEPTH before it recurses.
 function read_value!(r::JSONReader, depth::Int)
-    depth > MAX_JSON_DEPTH && json_fail(r, "nesting deeper than $(MAX_JSON_DEPTH) levels")
     r.pos > length(r.bytes) && json_fail(r, "unexpected end of input")
     c = r.bytes[r.pos]
     if c == UInt8('{')
@@ -166,6 +205,7 @@ function expect_word!(r::JSONReader, word::String)
 end
 
 function read_object!(r::JSONReader, depth::Int)
+    depth > MAX_JSON_DEPTH && json_limit(r, "nesting deeper than $(MAX_JSON_DEPTH) levels")
     b = r.bytes
     r.pos += 1                                  # '{'
     d = Dict{String,Any}()
@@ -178,6 +218,7 @@ function read_object!(r::JSONReader, depth::Int)
         skip_ws!(r)
         (r.pos <= length(b) && b[r.pos] == UInt8('"')) || json_fail(r, "expected a string key")
         key = read_string!(r)
+        haskey(d, key) && json_fail(r, "duplicate key $(short_repr(key))")
         skip_ws!(r)
         (r.pos <= length(b) && b[r.pos] == UInt8(':')) || json_fail(r, "expected ':'")
         r.pos += 1
@@ -198,6 +239,7 @@ function read_object!(r::JSONReader, depth::Int)
 end
 
 function read_array!(r::JSONReader, depth::Int)
+    depth > MAX_JSON_DEPTH && json_limit(r, "nesting deeper than $(MAX_JSON_DEPTH) levels")
     b = r.bytes
     r.pos += 1                                  # '['
     v = Any[]
@@ -398,12 +440,26 @@ function read_number!(r::JSONReader)
         end
         isfloat = true
     end
+    # The digit limit is checked before the literal is copied or converted.
+    ndig = count(isdigit_byte, view(b, start:(i - 1)))
+    if ndig > MAX_NUMBER_DIGITS
+        r.pos = start
+        json_limit(r, "number literal of $ndig digits (the limit is $(MAX_NUMBER_DIGITS))")
+    end
     text = String(b[start:(i - 1)])
     r.pos = i
     if isfloat
         f = tryparse(Float64, text)
-        # Out-of-range exponents ("1e999"): parse exactly, then round like every JSON reader.
-        return f === nothing ? Float64(parse(BigFloat, text)) : f
+        if f === nothing
+            # strtod reports a range error (underflow or overflow): parse exactly, then round.
+            g = tryparse(BigFloat, text)
+            f = g === nothing ? Inf : Float64(g)
+        end
+        if !isfinite(f)
+            r.pos = start
+            json_limit(r, "float literal outside the range of a 64-bit float")
+        end
+        return f
     end
     i64 = tryparse(Int64, text)
     i64 === nothing || return i64
@@ -536,11 +592,44 @@ function read_exactly!(io::IO, buf::Vector{UInt8})
 end
 
 """
+    read_body(io, len) -> Vector{UInt8}
+
+Read a body of `len` bytes without trusting `len`: the first read goes into `BODY_CHUNK`
+(64 KiB) bytes at most, and each time what was allocated is full, a buffer of twice the bytes
+received (never more than `len`) replaces it. So no allocation is ever larger than
+max(64 KiB, 2 x bytes received), and a peer that declares 1 GiB and sends 10 bytes costs 64 KiB.
+End-of-file first is a `ProtocolError` with code `"truncated"`.
+"""
+function read_body(io::IO, len::Int)
+    body = Vector{UInt8}(undef, min(len, BODY_CHUNK))
+    got = 0
+    while got < len
+        if got == length(body)
+            grown = Vector{UInt8}(undef, min(len, 2 * got))
+            copyto!(grown, 1, body, 1, got)
+            body = grown
+        end
+        n = length(body) - got
+        ok = try
+            GC.@preserve body unsafe_read(io, pointer(body, got + 1), UInt(n))
+            true
+        catch err
+            err isa EOFError || rethrow()
+            false
+        end
+        ok || throw(ProtocolError("truncated", "stream ended inside a body of $len bytes"))
+        got += n
+    end
+    return body
+end
+
+"""
     read_frame(io, limit = DEFAULT_MAX_FRAME) -> Union{Frame,Nothing}
 
 Read one frame. Returns `nothing` at end-of-file between frames; end-of-file inside a frame
 (even inside the length prefix) is a `ProtocolError` with code `"truncated"`. `length` is
-checked against `limit` before the body is allocated.
+checked against `limit` before anything is allocated for the body, which is then read
+incrementally (see [`read_body`](@ref)).
 """
 function read_frame(io::IO, limit::Integer = DEFAULT_MAX_FRAME)
     eof(io) && return nothing
@@ -550,10 +639,7 @@ function read_frame(io::IO, limit::Integer = DEFAULT_MAX_FRAME)
     len = Int(be32(prefix, 1))                  # Int: arithmetic below cannot wrap
     len > limit &&
         throw(ProtocolError("too_large", "frame of $len bytes exceeds the limit of $limit bytes"))
-    body = Vector{UInt8}(undef, len)
-    read_exactly!(io, body) ||
-        throw(ProtocolError("truncated", "stream ended inside a body of $len bytes"))
-    return parse_body(body)
+    return parse_body(read_body(io, len))
 end
 
 """
@@ -579,7 +665,15 @@ end
 """
     parse_body(body::Vector{UInt8}) -> Frame
 
-Split a frame body into its header and buffer views, checking every layout rule.
+Split a frame body into its header and buffer views, checking every layout rule. A header with
+a duplicate key (in any object) is `bad_header`; one with more than `MAX_BUFFERS` buffers is
+`bad_buffers`, refused before any buffer view is made.
+
+A header that cannot be parsed because a value breaks a limit ([`JSONLimitError`](@ref)) is a
+*bad value* when a scan of its top level ([`scan_kind_id`](@ref)) finds a positive integer
+`"id"` and `"kind"` `"call"`, `"result"` or `"chunk"` (protocol section 6): the `ProtocolError`
+has code `"bad_value"`, and for a call that `call_id` (an error of that call only; 0 for a
+result or chunk); otherwise it is `bad_header`.
 """
 function parse_body(body::Vector{UInt8})
     blen = length(body)
@@ -588,11 +682,13 @@ function parse_body(body::Vector{UInt8})
     hlen = Int(be32(body, 1))
     hlen > blen - 4 && throw(ProtocolError("bad_header_length",
                                            "header length $hlen exceeds the body ($blen bytes)"))
+    hbytes = body[5:(4 + hlen)]
     local header
     try
-        header = json_parse(body[5:(4 + hlen)])
+        header = json_parse(hbytes)
     catch err
         err isa InterruptException && rethrow()
+        err isa JSONLimitError && throw(header_limit_error(hbytes, err.msg))
         detail = err isa JSONError ? err.msg : sprint(showerror, err)
         throw(ProtocolError("bad_header", "header is not UTF-8 JSON ($detail)"))
     end
@@ -603,6 +699,8 @@ function parse_body(body::Vector{UInt8})
     kind in KINDS || throw(ProtocolError("unknown_kind", "unknown kind $(repr(kind))"))
     sizes = get(header, "buffers", Any[])
     sizes isa Vector{Any} || throw(ProtocolError("bad_buffers", "\"buffers\" is not a list"))
+    length(sizes) > MAX_BUFFERS && throw(ProtocolError("bad_buffers",
+        "\"buffers\" lists $(length(sizes)) buffers (the limit is $(MAX_BUFFERS))"))
     buffers = Any[]
     offset = 4 + hlen
     for n in sizes
@@ -619,6 +717,166 @@ function parse_body(body::Vector{UInt8})
     return Frame(header, body, buffers)
 end
 
+# The error for a header whose parse stopped at a value limit (issue 8). Only the kinds that
+# carry a value (protocol section 6) make it a bad value; the call_id is only a call's.
+function header_limit_error(hbytes::Vector{UInt8}, detail::String)
+    found = scan_kind_id(hbytes)
+    if found !== nothing && found.id > 0
+        kind = found.kind
+        kind == "call" &&
+            return ProtocolError("bad_value", "call $(found.id): $detail", found.id)
+        (kind == "result" || kind == "chunk") &&
+            return ProtocolError("bad_value", "$kind $(found.id): $detail")
+    end
+    return ProtocolError("bad_header", "header holds a value beyond the protocol's limits " *
+                         "($detail) and is not a call, result or chunk whose id can be " *
+                         "recovered")
+end
+
+# --- recovering kind and id from a header the parser refused (no recursion, no allocation
+# --- proportional to the header) ----------------------------------------------------------
+
+@inline is_ws_byte(c::UInt8) = c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d
+
+function scan_ws(b::Vector{UInt8}, i::Int)
+    while i <= length(b) && is_ws_byte(b[i])
+        i += 1
+    end
+    return i
+end
+
+# `b[i]` is an opening quote: the index after the closing quote, or 0 if there is none. A
+# backslash always escapes the byte after it (`\"` does not close the string).
+function scan_string(b::Vector{UInt8}, i::Int)
+    n = length(b)
+    j = i + 1
+    while j <= n
+        c = b[j]
+        c == UInt8('"') && return j + 1
+        j += (c == UInt8('\\')) ? 2 : 1
+    end
+    return 0
+end
+
+# The index after the value starting at `b[i]`, or 0. Loose on purpose: strings are skipped
+# as above, arrays/objects by counting brackets (not recursing), other values run to the next
+# ',', '}', ']' or whitespace.
+function scan_value(b::Vector{UInt8}, i::Int)
+    n = length(b)
+    i <= n || return 0
+    c = b[i]
+    c == UInt8('"') && return scan_string(b, i)
+    if c == UInt8('{') || c == UInt8('[')
+        depth = 0
+        while i <= n
+            c = b[i]
+            if c == UInt8('"')
+                i = scan_string(b, i)
+                i == 0 && return 0
+                continue
+            elseif c == UInt8('{') || c == UInt8('[')
+                depth += 1
+            elseif c == UInt8('}') || c == UInt8(']')
+                depth -= 1
+                depth == 0 && return i + 1
+            end
+            i += 1
+        end
+        return 0
+    end
+    j = i
+    while j <= n
+        c = b[j]
+        (c == UInt8(',') || c == UInt8('}') || c == UInt8(']') || is_ws_byte(c)) && break
+        j += 1
+    end
+    return j == i ? 0 : j
+end
+
+# The string whose quotes are at b[i] and b[e - 1], decoded, if its raw text has at most
+# `maxraw` bytes (a name like "kind" spelled with \u escapes takes at most 6 bytes a letter);
+# `nothing` otherwise or if it is not a valid JSON string.
+function scan_short_string(b::Vector{UInt8}, i::Int, e::Int, maxraw::Int)
+    (i <= length(b) && b[i] == UInt8('"') && e - i - 2 <= maxraw) || return nothing
+    try
+        return read_string!(JSONReader(b, i))
+    catch err
+        err isa JSONError || rethrow()
+        return nothing
+    end
+end
+
+# A positive Int64 written as plain digits in b[i:e-1], else 0.
+function scan_positive_id(b::Vector{UInt8}, i::Int, e::Int)
+    (1 <= e - i <= 19 && b[i] != UInt8('0')) || return Int64(0)
+    v = UInt64(0)
+    for k in i:(e - 1)
+        isdigit_byte(b[k]) || return Int64(0)
+        v = v * 10 + (b[k] - 0x30)
+    end
+    return v <= typemax(Int64) ? Int64(v) : Int64(0)
+end
+
+"""
+    scan_kind_id(header_bytes) -> Union{Nothing, NamedTuple{(:kind, :id)}}
+
+Issue 8 recovery for a header the parser refused because of a value limit: one linear pass
+over the top level of the object, without recursion and without parsing nested values.
+`kind` is the top-level `"kind"` if it is a string of at most 48 bytes as written (enough for
+every kind, even in `\\u` escapes; `nothing` else), `id` the top-level `"id"` if it is a
+positive integer literal that fits an Int64 (0 else);
+only top-level keys count, keys written with `\\u` escapes included. `nothing` when the text
+is not an object whose top level can be walked to its end, or when `"kind"` or `"id"` occurs
+twice.
+"""
+function scan_kind_id(b::Vector{UInt8})
+    n = length(b)
+    i = scan_ws(b, 1)
+    (i <= n && b[i] == UInt8('{')) || return nothing
+    i = scan_ws(b, i + 1)
+    kind = nothing
+    id = Int64(0)
+    seen_kind = false
+    seen_id = false
+    if i <= n && b[i] == UInt8('}')
+        i += 1
+    else
+        while true
+            (i <= n && b[i] == UInt8('"')) || return nothing
+            key_start = i
+            i = scan_string(b, i)
+            i == 0 && return nothing
+            key = scan_short_string(b, key_start, i, 24)
+            i = scan_ws(b, i)
+            (i <= n && b[i] == UInt8(':')) || return nothing
+            value_start = scan_ws(b, i + 1)
+            i = scan_value(b, value_start)
+            i == 0 && return nothing
+            if key == "kind"
+                seen_kind && return nothing
+                seen_kind = true
+                kind = scan_short_string(b, value_start, i, 48)
+            elseif key == "id"
+                seen_id && return nothing
+                seen_id = true
+                id = scan_positive_id(b, value_start, i)
+            end
+            i = scan_ws(b, i)
+            i <= n || return nothing
+            if b[i] == UInt8(',')
+                i = scan_ws(b, i + 1)
+            elseif b[i] == UInt8('}')
+                i += 1
+                break
+            else
+                return nothing
+            end
+        end
+    end
+    scan_ws(b, i) > n || return nothing         # nothing but whitespace after the object
+    return (kind = kind, id = id)
+end
+
 # A buffer to write: a dense Array of plain bits (written as its memory) or bytes.
 function as_buffer(b)
     if b isa Array && isbitstype(eltype(b))
@@ -631,16 +889,47 @@ function as_buffer(b)
     throw(ArgumentError("a frame buffer must be an array of plain bits, got $(typeof(b))"))
 end
 
+# Issue 8 limits on a header about to be written: nesting (`level` is that of `x` if it is a
+# container; a non-finite float is written as a {"$float": ...} object) and integer digits.
+# Stops at the first level past the limit, so it never recurses deeper than that.
+function check_header_limits(x, level::Int)
+    if x isa AbstractDict || x isa AbstractVector || x isa Tuple ||
+       (x isa AbstractFloat && !isfinite(x))
+        level > MAX_JSON_DEPTH && throw(ArgumentError(
+            "the header would nest deeper than $(MAX_JSON_DEPTH) levels (the protocol's limit)"))
+        if !(x isa AbstractFloat)
+            for v in (x isa AbstractDict ? values(x) : x)
+                check_header_limits(v, level + 1)
+            end
+        end
+    elseif x isa Integer && !(x isa Bool)
+        check_integer_digits(x)
+    end
+    return nothing
+end
+
+function check_integer_digits(x::Integer)
+    d = ndigits(x)
+    d > MAX_NUMBER_DIGITS && throw(ArgumentError(
+        "cannot send an integer of $d digits (the protocol's limit is $(MAX_NUMBER_DIGITS))"))
+    return nothing
+end
+
 """
     frame_parts(header, buffers; limit = DEFAULT_MAX_FRAME) -> Vector{Any}
 
 Encode a frame as the pieces to write in order: length prefix + header length + header, then
 for each buffer its zero padding and the buffer itself (arrays are written as their memory,
 not copied). Sets `"buffers"` in (a copy of) the header when there are any. Throws an
-`ArgumentError` (nothing written yet) when the frame exceeds `limit` or 4 GiB - 1.
+`ArgumentError` (nothing written yet) when the frame exceeds `limit` or 4 GiB - 1, has more
+than `MAX_BUFFERS` buffers, or its header nests deeper than `MAX_JSON_DEPTH` levels or holds an
+integer of more than `MAX_NUMBER_DIGITS` digits.
 """
 function frame_parts(header::AbstractDict, buffers::AbstractVector = Any[];
                      limit::Integer = DEFAULT_MAX_FRAME)
+    length(buffers) > MAX_BUFFERS && throw(ArgumentError(
+        "cannot send $(length(buffers)) buffers in one frame (the protocol's limit is " *
+        "$(MAX_BUFFERS))"))
     bufs = Any[as_buffer(b) for b in buffers]
     h = Dict{String,Any}(header)
     if isempty(bufs)
@@ -648,6 +937,7 @@ function frame_parts(header::AbstractDict, buffers::AbstractVector = Any[];
     else
         h["buffers"] = Any[sizeof(b) for b in bufs]
     end
+    check_header_limits(h, 1)
     hio = IOBuffer()
     json_write(hio, h)
     hbytes = take!(hio)
@@ -864,7 +1154,7 @@ function decode_nd(spec, buffers)
 end
 
 """
-    encode_value(x, buffers::Vector{Any}) -> Any
+    encode_value(x, buffers::Vector{Any}[, level::Int = 2]) -> Any
 
 The wire form of a Julia value (a JSON tree with tagged objects); arrays and bytes are pushed
 onto `buffers`:
@@ -879,38 +1169,76 @@ onto `buffers`:
   arrays are copied to a dense `Array` first); Float16 arrays are sent as Float32; arrays of
   other element types -> nested lists, first index outermost (`x[i][j] == a[i, j]`);
 - anything else throws an `ArgumentError` (reported as an error of the call).
-"""
-encode_value(x, buffers::Vector{Any}) =
-    throw(ArgumentError("cannot send a value of type $(typeof(x))"))
-encode_value(::Nothing, buffers::Vector{Any}) = nothing
-encode_value(::Missing, buffers::Vector{Any}) = nothing
-encode_value(x::Bool, buffers::Vector{Any}) = x
-encode_value(x::Integer, buffers::Vector{Any}) = x
-encode_value(x::AbstractFloat, buffers::Vector{Any}) = Float64(x)
-encode_value(x::Real, buffers::Vector{Any}) = Float64(x)
-encode_value(x::AbstractString, buffers::Vector{Any}) = String(x)
-encode_value(x::Symbol, buffers::Vector{Any}) = String(x)
-encode_value(x::AbstractChar, buffers::Vector{Any}) = string(x)
-encode_value(x::Tuple, buffers::Vector{Any}) = Any[encode_value(v, buffers) for v in x]
-encode_value(x::AbstractSet, buffers::Vector{Any}) = Any[encode_value(v, buffers) for v in x]
-encode_value(x::Pair, buffers::Vector{Any}) =
-    Any[encode_value(x.first, buffers), encode_value(x.second, buffers)]
-encode_value(x::NamedTuple, buffers::Vector{Any}) = encode_map(pairs(x), buffers)
-encode_value(x::AbstractDict, buffers::Vector{Any}) = encode_map(x, buffers)
 
-function encode_value(x::Vector{UInt8}, buffers::Vector{Any})
+Issue 8 limits, also `ArgumentError`s: an integer of more than `MAX_NUMBER_DIGITS` digits;
+more than `MAX_BUFFERS` buffers; nesting deeper than `MAX_JSON_DEPTH`, where `level` is the
+header level the value is at if it is a container (2, the default, for the `value` of a
+`result` or `chunk`) and every container counts (`\$nd` takes 3 levels, `\$bytes` 2, a
+non-finite float 1). The check comes before recursing, so a value nested 100,000 deep fails
+fast instead of overflowing the stack. (The extra level of a `\$map` escape is left to the
+frame's own check in [`frame_parts`](@ref).)
+"""
+encode_value(x, buffers::Vector{Any}) = encode_value(x, buffers, 2)
+encode_value(x, buffers::Vector{Any}, level::Int) =
+    throw(ArgumentError("cannot send a value of type $(typeof(x))"))
+encode_value(::Nothing, buffers::Vector{Any}, level::Int) = nothing
+encode_value(::Missing, buffers::Vector{Any}, level::Int) = nothing
+encode_value(x::Bool, buffers::Vector{Any}, level::Int) = x
+encode_value(x::Integer, buffers::Vector{Any}, level::Int) = (check_integer_digits(x); x)
+encode_value(x::AbstractFloat, buffers::Vector{Any}, level::Int) = encode_float(Float64(x), level)
+encode_value(x::Real, buffers::Vector{Any}, level::Int) = encode_float(Float64(x), level)
+encode_value(x::AbstractString, buffers::Vector{Any}, level::Int) = String(x)
+encode_value(x::Symbol, buffers::Vector{Any}, level::Int) = String(x)
+encode_value(x::AbstractChar, buffers::Vector{Any}, level::Int) = string(x)
+encode_value(x::Tuple, buffers::Vector{Any}, level::Int) = encode_list(x, buffers, level)
+encode_value(x::AbstractSet, buffers::Vector{Any}, level::Int) = encode_list(x, buffers, level)
+encode_value(x::Pair, buffers::Vector{Any}, level::Int) =
+    encode_list((x.first, x.second), buffers, level)
+encode_value(x::NamedTuple, buffers::Vector{Any}, level::Int) =
+    encode_map(pairs(x), buffers, level)
+encode_value(x::AbstractDict, buffers::Vector{Any}, level::Int) = encode_map(x, buffers, level)
+
+function encode_value(x::Vector{UInt8}, buffers::Vector{Any}, level::Int)
+    check_level(level + 1)                      # {"$bytes": {"buffer": i}}
+    i = reserve_buffer(buffers)
     push!(buffers, x)
-    return Dict{String,Any}("\$bytes" => Dict{String,Any}("buffer" => length(buffers) - 1))
+    return Dict{String,Any}("\$bytes" => Dict{String,Any}("buffer" => i))
 end
 
-encode_value(x::AbstractArray, buffers::Vector{Any}) = encode_array(x, buffers)
+encode_value(x::AbstractArray, buffers::Vector{Any}, level::Int) = encode_array(x, buffers, level)
 
-function encode_map(kv, buffers::Vector{Any})
+# A container of the value is about to be made at header level `level`.
+function check_level(level::Int)
+    level > MAX_JSON_DEPTH && throw(ArgumentError(
+        "cannot send a value nested deeper than $(MAX_JSON_DEPTH) levels (the protocol's " *
+        "limit, counting the header object as level 1)"))
+    return nothing
+end
+
+# The index the next buffer will get; refuses the one past MAX_BUFFERS before it is built.
+function reserve_buffer(buffers::Vector{Any})
+    length(buffers) < MAX_BUFFERS || throw(ArgumentError(
+        "cannot send more than $(MAX_BUFFERS) buffers in one frame (the protocol's limit)"))
+    return length(buffers)
+end
+
+function encode_float(f::Float64, level::Int)
+    isfinite(f) || check_level(level)           # written as {"$float": "nan"}
+    return f
+end
+
+function encode_list(xs, buffers::Vector{Any}, level::Int)
+    check_level(level)
+    return Any[encode_value(v, buffers, level + 1) for v in xs]
+end
+
+function encode_map(kv, buffers::Vector{Any}, level::Int)
+    check_level(level)
     d = Dict{String,Any}()
     for (k, v) in kv
         key = k isa AbstractString ? String(k) : k isa Symbol ? String(k) :
               throw(ArgumentError("cannot send a dictionary key of type $(typeof(k))"))
-        d[key] = encode_value(v, buffers)
+        d[key] = encode_value(v, buffers, level + 1)
     end
     if length(d) == 1 && startswith(first(keys(d)), "\$")
         return Dict{String,Any}("\$map" => d)
@@ -918,23 +1246,26 @@ function encode_map(kv, buffers::Vector{Any})
     return d
 end
 
-function encode_array(a::AbstractArray, buffers::Vector{Any})
+function encode_array(a::AbstractArray, buffers::Vector{Any}, level::Int)
     T = eltype(a)
-    T === Float16 && return encode_array(Array{Float32}(a), buffers)
+    T === Float16 && return encode_array(Array{Float32}(a), buffers, level)
     dt = dtype_string(T)
-    dt === nothing && return encode_nested(a, buffers)
+    dt === nothing && return encode_nested(a, buffers, level)
+    check_level(level + 2)                      # {"$nd": {..., "shape": [...]}}
+    i = reserve_buffer(buffers)                 # before a non-dense array is copied
     dense = a isa Array ? a : Array{T}(a)
     push!(buffers, dense)
     return Dict{String,Any}("\$nd" => Dict{String,Any}(
-        "buffer" => length(buffers) - 1, "dtype" => dt,
+        "buffer" => i, "dtype" => dt,
         "shape" => Any[size(dense)...], "order" => "F"))
 end
 
-function encode_nested(a::AbstractArray, buffers::Vector{Any})
+function encode_nested(a::AbstractArray, buffers::Vector{Any}, level::Int)
     nd = ndims(a)
-    nd == 0 && return encode_value(a[], buffers)
-    nd == 1 && return Any[encode_value(x, buffers) for x in a]
-    return Any[encode_nested(selectdim(a, 1, i), buffers) for i in axes(a, 1)]
+    nd == 0 && return encode_value(a[], buffers, level)
+    check_level(level)
+    nd == 1 && return Any[encode_value(x, buffers, level + 1) for x in a]
+    return Any[encode_nested(selectdim(a, 1, i), buffers, level + 1) for i in axes(a, 1)]
 end
 
 # ------------------------------------------------------------------------------------------
@@ -949,13 +1280,17 @@ struct CallRequest
     id::Int64
     header::Dict{String,Any}
     buffers::Vector{Any}
+    failure::Union{Nothing,ProtocolError}   # set: answered with this error (a bad header value)
 end
+CallRequest(id::Int64, header::Dict{String,Any}, buffers::Vector{Any}) =
+    CallRequest(id, header, buffers, nothing)
 
 mutable struct Worker
     out::IO                         # the private frame stream (original stdout)
     inp::IO                         # the original stdin
     max_frame::Int
     allow::Vector{String}
+    attribute_paths::Bool           # --allow-attribute-paths: "Module:obj.field" may be called
     write_lock::ReentrantLock       # one frame at a time
     state_lock::ReentrantLock       # guards `pending`, and the writes of the ids below
     pending::Set{Int64}             # queued calls that have not started
@@ -966,9 +1301,10 @@ mutable struct Worker
     exec_task::Union{Task,Nothing}
     exec_tid::Int                   # the thread the executor is pinned to
 
-    function Worker(out::IO, inp::IO, max_frame::Int, allow::Vector{String})
-        return new(out, inp, max_frame, allow, ReentrantLock(), ReentrantLock(), Set{Int64}(),
-                   Channel{Any}(Inf), 0, 0, PHASE_IDLE, nothing, 1)
+    function Worker(out::IO, inp::IO, max_frame::Int, allow::Vector{String},
+                    attribute_paths::Bool = false)
+        return new(out, inp, max_frame, allow, attribute_paths, ReentrantLock(), ReentrantLock(),
+                   Set{Int64}(), Channel{Any}(Inf), 0, 0, PHASE_IDLE, nothing, 1)
     end
 end
 
@@ -1003,9 +1339,15 @@ end
 function parse_args(args::Vector{String})
     allow = String[]
     max_frame = DEFAULT_MAX_FRAME
+    attribute_paths = false
     i = 1
     while i <= length(args)
         a = args[i]
+        if a == "--allow-attribute-paths"
+            attribute_paths = true
+            i += 1
+            continue
+        end
         local name::String
         local value::String
         if a == "--allow" || a == "--max-frame"
@@ -1036,7 +1378,64 @@ function parse_args(args::Vector{String})
         end
     end
     isempty(allow) && throw(ArgumentError("at least one --allow MODULE is required"))
-    return (allow = allow, max_frame = max_frame)
+    return (allow = allow, max_frame = max_frame, attribute_paths = attribute_paths)
+end
+
+# --- load path ----------------------------------------------------------------------------
+
+# The project file that "@." names when the working directory is `cwd` (a Project.toml or
+# JuliaProject.toml in `cwd` or a directory above it), or `nothing`.
+function working_dir_project(cwd::AbstractString)
+    try
+        p = Base.current_project(cwd)
+        return p isa AbstractString ? normpath(p) : nothing
+    catch
+        return nothing
+    end
+end
+
+"""
+    harden_load_path!(paths = LOAD_PATH; cwd = pwd(), env = ENV["JULIA_LOAD_PATH"])
+
+Returns the removed entries (a `Vector{String}`).
+
+Task modules are loaded with `Base.require`, which looks only at Julia's `LOAD_PATH` (made at
+startup from `JULIA_LOAD_PATH`, which the host sets to its module directories plus `@stdlib`)
+and, for precompiled caches, `DEPOT_PATH`. This removes from `paths`, in place, every entry
+through which the *working directory* would become a place code is loaded from:
+
+- `"@."` (the project of the working directory) and relative paths (`"."`, `"tasks"`: Julia
+  resolves them against the working directory at each load);
+- `"@"` when the active project (`--project`, `JULIA_PROJECT`) is the working directory's;
+- the project file Julia put in place of an `"@."` entry of `JULIA_LOAD_PATH` at startup.
+
+Absolute directories and the other `@` entries (`"@stdlib"`, `"@v#.#"`, `"@name"`) stay, even
+one that happens to be the working directory: the host listed it. The worker itself never adds
+an entry.
+"""
+function harden_load_path!(paths::Vector{String} = LOAD_PATH; cwd::AbstractString = pwd(),
+                           env = get(ENV, "JULIA_LOAD_PATH", nothing))
+    here = working_dir_project(cwd)
+    env_has_dot = env isa AbstractString && "@." in split(env, Sys.iswindows() ? ';' : ':')
+    active = nothing
+    if "@" in paths
+        active = try
+            Base.load_path_expand("@")
+        catch
+            nothing
+        end
+    end
+    removed = String[]
+    filter!(paths) do entry
+        drop = entry == "@." ||
+               (!startswith(entry, "@") && !isabspath(entry)) ||
+               (entry == "@" && here !== nothing && active isa AbstractString &&
+                normpath(active) == here) ||
+               (env_has_dot && here !== nothing && isabspath(entry) && normpath(entry) == here)
+        drop && push!(removed, entry)
+        return !drop
+    end
+    return removed
 end
 
 # --- stdio --------------------------------------------------------------------------------
@@ -1242,19 +1641,65 @@ function split_function(name::String)
     return String(parts[1]), String[String(a) for a in split(parts[2], '.')]
 end
 
+const ATTRIBUTE_PATHS_REFUSED = "attribute paths (\"Module:obj.field\") are not allowed in " *
+                                "this worker (see --allow-attribute-paths)"
+
 """
-Resolve the attribute path in the (already loaded) module. Runs in the latest world (it is
+The module that defines `obj`, as the allow list judges a callable: `parentmodule` of a
+function's type (where the generic function was created; for a closure, where it was written),
+of a type itself (a constructor), or of the type of any other callable object. `nothing` when
+there is none (a `Union`, ...).
+"""
+function defining_module(obj)
+    try
+        (obj isa DataType || obj isa UnionAll) && return parentmodule(obj)
+        obj isa Type && return nothing
+        return parentmodule(typeof(obj))
+    catch
+        return nothing
+    end
+end
+
+"""
+The dotted name of module `mod` as the allow list sees it: its path below `root`, the loaded
+top module of the call (named `rootname`), e.g. `"Pkg.Impl"`; for a module outside `root`'s
+tree, its `fullname` (`"Base"`, `"Main.X"`, `"OtherPkg"`).
+"""
+function allow_name(mod::Module, root::Module, rootname::AbstractString)
+    parts = String[]
+    m = mod
+    while true
+        m === root && return join(pushfirst!(reverse!(parts), String(rootname)), '.')
+        p = parentmodule(m)
+        p === m && break
+        push!(parts, String(nameof(m)))
+        m = p
+    end
+    return join(map(string, fullname(mod)), '.')
+end
+
+"""
+Resolve the function of a call in the (already loaded) module. Runs in the latest world (it is
 called through `invokelatest`, after the module was loaded). Rules:
 
 - every step of `modname` after the first must be a submodule defined in its parent;
-- the first attribute must be a binding *defined in* the module (not one it imports or
-  `using`s, such as `Base.rm`), must not be `eval` or `include` (which every module has), and
-  no attribute may start with `_` or be a module;
-- further attributes are properties (`getproperty`) of the value found so far.
+- by default `attrs` is a single name; `Module:obj.field` paths only with
+  `attribute_paths = true` (`--allow-attribute-paths`), and then each further step is a
+  property (`getproperty`) of the value found so far;
+- the name must be defined or visible in the module (else `UndefVarError`), must not be `eval`
+  or `include` (which every module has); no step may start with `_` or be a module;
+- the final callable must be **defined in an allowed module**: [`defining_module`](@ref) must
+  be one that `allow` admits. A name merely imported or assigned from elsewhere (`rm` from Base
+  in any module, `const upper = Base.uppercase`) is `NotAllowed`; a function re-exported from
+  a submodule is allowed when that submodule is (`--allow 'pkg.*'`).
 
-No host text is ever evaluated: names are only turned into `Symbol`s and looked up.
+`allow` defaults to the called module alone. No host text is ever evaluated: names are only
+turned into `Symbol`s and looked up.
 """
-function resolve_function(root::Module, modname::String, attrs::Vector{String})
+function resolve_function(root::Module, modname::String, attrs::Vector{String};
+                          allow::Vector{String} = String[modname],
+                          attribute_paths::Bool = false)
+    (length(attrs) == 1 || attribute_paths) || throw(NotAllowed(ATTRIBUTE_PATHS_REFUSED))
     segs = split(modname, '.')
     m = root
     for k in 2:length(segs)
@@ -1273,8 +1718,6 @@ function resolve_function(root::Module, modname::String, attrs::Vector{String})
             (sym === :eval || sym === :include) &&
                 throw(NotAllowed("$(modname):$(a) may not be called"))
             isdefined(m, sym) || throw(UndefVarError(sym))
-            Base.which(m, sym) === m ||
-                throw(NotAllowed("$(a) is not defined in $(modname) (it is imported there)"))
             obj = getfield(m, sym)
         else
             hasproperty(obj, sym) ||
@@ -1283,6 +1726,12 @@ function resolve_function(root::Module, modname::String, attrs::Vector{String})
         end
         obj isa Module && throw(NotAllowed(
             "$(modname):$(join(attrs[1:k], '.')) is a module; name modules before the ':'"))
+    end
+    owner = defining_module(obj)
+    if owner === nothing || !is_allowed(allow, allow_name(owner, root, segs[1]))
+        from = owner === nothing ? "" : " (it comes from $(owner))"
+        throw(NotAllowed("$(modname):$(join(attrs, '.')) is not defined in an allowed " *
+                         "module$(from)"))
     end
     return obj
 end
@@ -1381,7 +1830,8 @@ end
 # Runs through invokelatest, after the module was loaded, so that the task's functions (and
 # the iterate methods of what they return) are visible.
 function execute_call(w::Worker, id::Int64, prep)
-    f = resolve_function(prep.root, prep.modname, prep.attrs)
+    f = resolve_function(prep.root, prep.modname, prep.attrs;
+                         allow = w.allow, attribute_paths = w.attribute_paths)
     is_cancelled(w, id) && throw(Cancelled("cancelled by the host"))
     result = nothing
     failure = nothing
@@ -1409,6 +1859,7 @@ function execute_call(w::Worker, id::Int64, prep)
 end
 
 function prepare_call(w::Worker, req::CallRequest)
+    req.failure === nothing || throw(req.failure)
     h = req.header
     fname = get(h, "function", nothing)
     fname isa String || throw(ProtocolError("bad_call", "call needs a string \"function\""))
@@ -1421,6 +1872,7 @@ function prepare_call(w::Worker, req::CallRequest)
     # The allow list is checked on the name, before anything is loaded.
     is_allowed(w.allow, modname) ||
         throw(NotAllowed("module $(modname) is not allowed in this worker (see --allow)"))
+    (length(attrs) == 1 || w.attribute_paths) || throw(NotAllowed(ATTRIBUTE_PATHS_REFUSED))
     args = Any[decode_value(v, req.buffers) for v in args_raw]
     kwargs = Pair{Symbol,Any}[]
     if kwargs_raw !== nothing
@@ -1631,6 +2083,12 @@ end
 
 function handle_call(w::Worker, frame::Frame)
     id = message_id(frame.header, "call")
+    enqueue_call!(w, CallRequest(id, frame.header, frame.buffers))
+    return nothing
+end
+
+function enqueue_call!(w::Worker, req::CallRequest)
+    id = req.id
     duplicate = false
     lock(w.state_lock)
     try
@@ -1643,7 +2101,7 @@ function handle_call(w::Worker, frame::Frame)
         unlock(w.state_lock)
     end
     duplicate && throw(FatalError("call id $id is already queued"))
-    put!(w.queue, CallRequest(id, frame.header, frame.buffers))
+    put!(w.queue, req)
     return nothing
 end
 
@@ -1692,11 +2150,29 @@ end
 function serve(w::Worker)
     while true
         local frame
+        bad_call = nothing
         try
             frame = read_frame(w.inp, w.max_frame)
         catch err
-            err isa ProtocolError && return fatal!(w, sprint(showerror, err))
-            return fatal!(w, "cannot read frames: " * sprint(showerror, err))
+            if err isa ProtocolError && err.code == "bad_value" && err.call_id > 0
+                bad_call = err      # a call whose header breaks a value limit (issue 8)
+            elseif err isa ProtocolError
+                return fatal!(w, sprint(showerror, err))
+            else
+                return fatal!(w, "cannot read frames: " * sprint(showerror, err))
+            end
+        end
+        if bad_call !== nothing
+            # Queued like any call (in order, duplicate ids refused, cancel works); the
+            # executor answers it with this error, type ProtocolError.
+            try
+                req = CallRequest(bad_call.call_id, Dict{String,Any}(), Any[], bad_call)
+                enqueue_call!(w, req)
+            catch err
+                err isa FatalError && return fatal!(w, err.msg)
+                return fatal!(w, "internal error in the reader: " * sprint(showerror, err))
+            end
+            continue
         end
         frame === nothing && return 0
         kind = frame.header["kind"]::String
@@ -1753,9 +2229,10 @@ end
     main(args = ARGS) -> Int
 
 Run the worker: parse `--allow MODULE` (repeatable; `pkg.*` allows a package and its
-submodules) and `--max-frame BYTES`, take over stdio, send `hello`, serve frames. Exits the
-process: 0 on end-of-file or `shutdown`, 3 after a fatal protocol error, 2 on a bad command
-line.
+submodules), `--max-frame BYTES` and `--allow-attribute-paths`, remove working-directory
+entries from the load path ([`harden_load_path!`](@ref)), take over stdio, send `hello`, serve
+frames. Exits the process: 0 on end-of-file or `shutdown`, 3 after a fatal protocol error, 2
+on a bad command line.
 """
 function main(args::Vector{String} = copy(ARGS))
     if any(a -> a == "-h" || a == "--help", args)
@@ -1771,8 +2248,11 @@ function main(args::Vector{String} = copy(ARGS))
         println(stderr, USAGE)
         return 2
     end
+    removed = harden_load_path!()
+    isempty(removed) || log_line("load path entries that depend on the working directory ",
+                                 "are ignored: ", join(removed, ", "))
     out, inp = take_over_stdio!()
-    w = Worker(out, inp, opts.max_frame, opts.allow)
+    w = Worker(out, inp, opts.max_frame, opts.allow, opts.attribute_paths)
     CURRENT_WORKER[] = w
     start_executor!(w)
     status = 0

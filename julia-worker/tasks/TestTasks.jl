@@ -176,6 +176,24 @@ pid() = Int(getpid())
 "`n` zero bytes (a result as large as you like, e.g. over `--max-frame`)."
 big_bytes(n) = zeros(UInt8, Int(n))
 
+"`n` one-byte strings: a result of `n` buffers (the protocol allows 65,536 in one frame)."
+byte_strings(n) = [UInt8[0x01] for _ in 1:Int(n)]
+
+"`n` nested lists `[[...[]...]]` (a result's value may nest 511 deep: 512 levels in all)."
+function nested(n)
+    x = Any[]
+    for _ in 2:Int(n)
+        x = Any[x]
+    end
+    return x
+end
+
+# For the allow-list tests: a name defined here whose value is Base's `uppercase` (never
+# callable: it is not defined in an allowed module), and a namedtuple of functions reached only
+# with --allow-attribute-paths (`TestTasks:TOOLS.double` is defined here, `TOOLS.upper` is not).
+const upper = Base.uppercase
+const TOOLS = (double = x -> 2 * x, upper = Base.uppercase)
+
 "How many times this function has been called in this process (this call included)."
 calls_so_far() = (CALLS[] += 1)
 

@@ -24,6 +24,17 @@ const OW = OpenWorker
 
 struct MyTestError <: Exception end
 
+# A package with a submodule that defines `solve`, re-exported by its root and by `Api`.
+module AllowPkg
+module Impl
+solve(x) = x + 1
+end
+using .Impl: solve
+module Api
+using ..Impl: solve
+end
+end
+
 # ------------------------------------------------------------------------------------------
 # Helpers
 # ------------------------------------------------------------------------------------------
@@ -91,11 +102,28 @@ function ndarray_matches(x, spec)
     return true
 end
 
+"""
+How many lists `x` is, each the only element of the one around it and the innermost empty
+(a loop, not a recursion); -1 when `x` is not of that shape.
+"""
+function nested_depth(x)
+    n = 0
+    while x isa Vector{Any}
+        n += 1
+        isempty(x) && return n
+        length(x) == 1 || return -1
+        x = x[1]
+    end
+    return -1
+end
+
 "Whether a decoded value has the neutral meaning of protocol section 7."
 function meaning_matches(x, m)
     k = only(keys(m))
     v = m[k]
-    if k == "int"
+    if k == "nested_lists"
+        return nested_depth(x) == v
+    elseif k == "int"
         return x isa Integer && !(x isa Bool) && string(x) == v
     elseif k == "float"
         return x isa AbstractFloat && isequal(Float64(x), float_from(v))
@@ -142,6 +170,88 @@ without_buffers(h::AbstractDict) = filter(p -> p.first != "buffers", h)
 nd(buffer, dtype, shape, order) = Dict{String,Any}("\$nd" => Dict{String,Any}(
     "buffer" => buffer, "dtype" => dtype, "shape" => Any[shape...], "order" => order))
 
+"A whole frame (length prefix included) whose header is exactly `header` (any text) + `tail`."
+function raw_frame(header::AbstractString, tail::Vector{UInt8} = UInt8[])
+    h = Vector{UInt8}(codeunits(String(header)))
+    io = IOBuffer()
+    write(io, hton(UInt32(4 + length(h) + length(tail))))
+    write(io, hton(UInt32(length(h))))
+    write(io, h)
+    write(io, tail)
+    return take!(io)
+end
+
+"The exception `decode_frame(bytes)` throws, or `nothing`."
+function decode_error(bytes::Vector{UInt8})
+    try
+        OW.decode_frame(bytes)
+    catch e
+        return e
+    end
+    return nothing
+end
+
+"The exception `f()` throws, or `nothing`."
+function error_of(f)
+    try
+        f()
+    catch e
+        return e
+    end
+    return nothing
+end
+
+"""
+A whole frame whose header holds `text` (JSON text, spelled as is) as the value of a result, at
+level 2: `{"kind":"result","id":1,"value":TEXT}`, plus `"buffers":[sizes]` and the buffers, each
+at a body offset that is a multiple of 8, when there are any.
+"""
+function value_frame(text::AbstractString, bufs::Vector{Vector{UInt8}})
+    header = "{\"kind\":\"result\",\"id\":1,\"value\":" * text
+    if !isempty(bufs)
+        header *= ",\"buffers\":[" * join([string(length(b)) for b in bufs], ",") * "]"
+    end
+    header *= "}"
+    tail = UInt8[]
+    for b in bufs
+        append!(tail, zeros(UInt8, OW.pad_to(4 + ncodeunits(header) + length(tail))))
+        append!(tail, b)
+    end
+    return raw_frame(header, tail)
+end
+
+"""
+A value vector's value as it travels: its JSON text (`header_value_json` as is, or
+`header_value` written back as JSON) placed in a result header by [`value_frame`](@ref), the
+frame decoded by the worker's own parser (`decode_frame` -> `parse_body`, so the protocol's
+limits apply), then its value decoded. A bad value throws a `ProtocolError` with code
+`"bad_value"`, whether `parse_body` recovered it from a header it could not read or
+`decode_value` refused the value.
+"""
+function decode_in_header(v::AbstractDict)
+    bufs = Vector{UInt8}[hex2bytes(h) for h in v["buffers"]]
+    if haskey(v, "header_value_json")
+        text = String(v["header_value_json"])
+    else
+        text = OW.json_string(v["header_value"])
+    end
+    frame = OW.decode_frame(value_frame(text, bufs))
+    return OW.decode_value(frame.header["value"], frame.buffers)
+end
+
+"`n` nested lists (levels 2 .. n + 1 as a result's value); the innermost holds `leaf`, if any."
+function deep_list(n::Int, leaf = nothing)
+    x = leaf === nothing ? Any[] : Any[leaf]
+    for _ in 2:n
+        x = Any[x]
+    end
+    return x
+end
+
+"A call header (JSON text) whose args list is `args_text`, spelled as is."
+call_text(id, args_text) =
+    "{\"kind\":\"call\",\"id\":$id,\"function\":\"TestTasks:echo\",\"args\":[$args_text]}"
+
 # ------------------------------------------------------------------------------------------
 # JSON
 # ------------------------------------------------------------------------------------------
@@ -165,29 +275,57 @@ nd(buffer, dtype, shape, order) = Dict{String,Any}("\$nd" => Dict{String,Any}(
     @test OW.json_parse("1E2") === 100.0
     @test OW.json_parse("1e-300") === 1.0e-300
     @test OW.json_parse("-0.0") === -0.0
-    @test OW.json_parse("1e400") === Inf
-    @test OW.json_parse("-1e400") === -Inf
-    @test OW.json_parse("1e-400") === 0.0
+    @test OW.json_parse("1e-400") === 0.0                 # an underflow is zero, not an error
     # escapes: \" \\ \/ \b \f \n \r \t
     @test OW.json_parse("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"") == "\"\\/\b\f\n\r\t"
     @test OW.json_parse("\"\\u00e9\\u2713\"") == "\u00e9\u2713"
     @test OW.json_parse("\"\\ud83d\\ude00 \\uD834\\uDD1E\"") == "\U1F600 \U1D11E"
     @test OW.json_parse("\"\\u0000\"") == "\0"
     @test OW.json_parse("\"h\u00e9llo \U1F600\"") == "h\u00e9llo \U1F600"   # raw UTF-8
-    @test OW.json_parse("{\"a\":1,\"a\":2}")["a"] == 2                       # last one wins
     deep = "["^500 * "]"^500
     @test OW.json_parse(deep) isa Vector{Any}
     bad = ["", " ", "{", "}", "[", "[1,]", "[1 2]", "{\"a\":1,}", "{\"a\" 1}", "{1:2}",
            "{\"a\":}", "01", "-01", "1.", ".5", "+1", "-", "1e", "1e+", "NaN", "Infinity",
            "-Infinity", "tru", "nul", "True", "[1] x", "\"\\x\"", "\"\\ud800\"",
            "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\u12\"", "\"\\u12g4\"", "\"a\nb\"",
-           "\"a\tb\"", "\"abc", "\ufeff{}", "[" ^ 2000 * "]" ^ 2000]
+           "\"a\tb\"", "\"abc", "\ufeff{}"]
     for text in bad
         @test_throws OW.JSONError OW.json_parse(text)
     end
     @test_throws OW.JSONError OW.json_parse(UInt8[0x22, 0xff, 0x22])        # not UTF-8
     @test_throws OW.JSONError OW.json_parse(UInt8[0x22, 0xc3, 0x22])        # cut sequence
     @test_throws OW.JSONError OW.json_parse(UInt8[0x5b, 0x31, 0x5d, 0x00])  # NUL after value
+end
+
+@testset "JSON limits (issue 8)" begin
+    # duplicate keys, at any depth, are invalid JSON (a frame's bad_header)
+    for text in ("{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":1}}", "[{\"x\":1,\"x\":null}]",
+                 "{\"\\u0061\":1,\"a\":2}", "{\"kind\":\"call\",\"kind\":\"shutdown\"}")
+        @test_throws OW.JSONError OW.json_parse(text)
+    end
+    @test OW.json_parse("{\"a\":{\"a\":1}}")["a"]["a"] == 1   # the same key in two objects
+    # nesting: the outermost container is level 1, 512 levels are allowed
+    @test OW.json_parse("["^512 * "]"^512) isa Vector{Any}
+    @test OW.json_parse("{\"a\":"^511 * "[]" * "}"^511) isa Dict{String,Any}
+    @test_throws OW.JSONLimitError OW.json_parse("["^513 * "]"^513)
+    @test_throws OW.JSONLimitError OW.json_parse("{\"a\":"^512 * "[]" * "}"^512)
+    @test_throws OW.JSONLimitError OW.json_parse("["^100_000 * "]"^100_000)  # no stack overflow
+    @test_throws OW.JSONLimitError OW.json_parse("["^100_000)                # (nor unterminated)
+    # number literals: at most 4300 digits, the sign not counted
+    d4300 = "9"^4300
+    @test OW.json_parse(d4300) == parse(BigInt, d4300)
+    @test OW.json_parse("-" * d4300) == -parse(BigInt, d4300)
+    @test_throws OW.JSONLimitError OW.json_parse("1" * "0"^4300)
+    @test_throws OW.JSONLimitError OW.json_parse("[-" * "9"^4301 * "]")
+    @test OW.json_parse("0." * "1"^4299) isa Float64
+    @test_throws OW.JSONLimitError OW.json_parse("0." * "1"^4300)            # 4301 digits
+    # floats must be finite as Float64; an underflow is zero
+    for text in ("1e400", "-1e400", "1.8e308", "[1E+999999]", "{\"x\":-2e308}")
+        @test_throws OW.JSONLimitError OW.json_parse(text)
+    end
+    @test OW.json_parse("1.7976931348623157e308") === floatmax(Float64)
+    @test OW.json_parse("-1e-400") === -0.0
+    @test OW.json_parse("5e-324") === nextfloat(0.0)
 end
 
 @testset "JSON writer" begin
@@ -276,6 +414,108 @@ end
     @test reinterpret(Int32, Vector{UInt8}(fm.buffers[1])) == Int32.(1:6)
 end
 
+@testset "frame limits (issue 8)" begin
+    # Incremental body read: a peer that declares 1 GiB and sends 10 bytes costs ~64 KiB.
+    liar = vcat(UInt8[0x40, 0x00, 0x00, 0x00], zeros(UInt8, 10))      # length 2^30
+    function read_liar(bytes)
+        try
+            OW.read_frame(IOBuffer(bytes))
+        catch err
+            return err
+        end
+        return nothing
+    end
+    e = read_liar(liar)                             # (also compiles it before measuring)
+    @test e isa OW.ProtocolError && e.code == "truncated"
+    @test (@allocated read_liar(liar)) < 1 << 20
+    liar2 = vcat(UInt8[0x40, 0x00, 0x00, 0x00], zeros(UInt8, 200_000))
+    @test read_liar(liar2).code == "truncated"
+    @test (@allocated read_liar(liar2)) < 1 << 20   # 64 + 128 + 256 KiB, not 1 GiB
+    # a body larger than the first 64 KiB is read whole, its buffers still aligned
+    data = rand(UInt8, 300_001)
+    large = OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1), Any[UInt8[7], data])
+    lf = OW.decode_frame(large)
+    @test Vector{UInt8}(lf.buffers[2]) == data
+    @test UInt(pointer(lf.buffers[2])) % 8 == 0
+    @test read_liar(large[1:200_000]).code == "truncated"
+
+    # At most 65,536 buffers in a frame: more is bad_buffers (before any view is made).
+    function zero_buffers_frame(n)
+        hdr = "{\"kind\":\"ping\",\"id\":1,\"buffers\":[" * join(fill("0", n), ",") * "]}"
+        return raw_frame(hdr, zeros(UInt8, OW.pad_to(4 + ncodeunits(hdr))))
+    end
+    ok = OW.decode_frame(zero_buffers_frame(65_536))
+    @test length(ok.buffers) == 65_536
+    e = decode_error(zero_buffers_frame(65_537))
+    @test e isa OW.ProtocolError && e.code == "bad_buffers"
+
+    # Duplicate keys anywhere: bad_header (a fatal frame error), never the last one winning.
+    for h in ("{\"kind\":\"call\",\"id\":1,\"function\":\"A:f\",\"args\":[],\"kind\":\"shutdown\"}",
+              "{\"kind\":\"shutdown\",\"kind\":\"shutdown\"}",
+              "{\"kind\":\"ping\",\"id\":1,\"id\":2}",
+              call_text(1, "{\"a\":1,\"a\":2}"))
+        e = decode_error(raw_frame(h))
+        @test e isa OW.ProtocolError && e.code == "bad_header"
+    end
+
+    # A value beyond a limit in a call: bad_value with the call's id, recovered by a scan.
+    for args in ("9"^4301, "1e400", "-1e400", "["^511 * "]"^511, "["^100_000 * "]"^100_000,
+                 "{\"a\":"^600 * "1" * "}"^600, "[1, {\"s\": \"]}\\\"\"}, 1e999]")
+        e = decode_error(raw_frame(call_text(7, args)))
+        @test e isa OW.ProtocolError && e.code == "bad_value" && e.call_id == 7
+    end
+    # (args is level 2, so 510 more lists reach level 512: allowed; 511 are one too many)
+    @test OW.decode_frame(raw_frame(call_text(7, "["^510 * "]"^510))) isa OW.Frame
+    function recovered(text)
+        err = decode_error(raw_frame(text))
+        return err isa OW.ProtocolError && err.code == "bad_value" ? err.call_id : err
+    end
+    @test recovered("{\"args\":[1e400],\"function\":\"A:f\",\"id\":9,\"kind\":\"call\"}") == 9
+    @test recovered("{\"\\u006bind\":\"\\u0063all\",\"\\u0069d\":5,\"args\":[1e400]}") == 5
+    @test recovered(" {\"kind\" : \"call\" , \"id\" : 6 , \"args\" : [1e400] } ") == 6
+    # a string holding escaped quotes and brackets is skipped whole
+    @test recovered("{\"kind\":\"call\",\"id\":8," *
+                    "\"s\":\"\\\"kind\\\":\\\"x\\\"}\",\"a\":[1e400]}") == 8
+    # a result or chunk is a bad value too (protocol section 6), but its id is no call_id: a
+    # worker never accepts those kinds, so for a worker that error is fatal
+    for h in ("{\"kind\":\"result\",\"id\":4,\"value\":1e400}",
+              "{\"kind\":\"chunk\",\"id\":4,\"seq\":0,\"value\":[" * "9"^4301 * "]}",
+              "{\"kind\":\"result\",\"id\":4,\"value\":" * "["^512 * "]"^512 * "}")
+        e = decode_error(raw_frame(h))
+        @test e isa OW.ProtocolError && e.code == "bad_value" && e.call_id == 0
+    end
+    @test OW.decode_frame(raw_frame("{\"kind\":\"result\",\"id\":4,\"value\":" *
+                                    "["^511 * "]"^511 * "}")) isa OW.Frame
+    # ... and when kind or id cannot be recovered, or the kind is not a call, result or chunk:
+    # bad_header
+    for h in ("{\"kind\":\"ping\",\"id\":3,\"x\":1e400}",
+              "{\"kind\":\"shutdown\",\"x\":1e400}",
+              "{\"kind\":\"end\",\"id\":3,\"x\":1e400}",
+              "{\"id\":1,\"x\":1e400}",
+              "{\"kind\":\"result\",\"id\":0,\"value\":1e400}",
+              "{\"kind\":\"call\",\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":0,\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":-4,\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":\"7\",\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":7.0,\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":99999999999999999999,\"args\":[1e400]}",
+              "{\"kind\":\"call\",\"id\":7,\"args\":[1e400],\"kind\":\"shutdown\"}",
+              "{\"kind\":\"call\",\"id\":7,\"args\":[1e400],\"id\":8}",
+              "{\"kind\":\"call\",\"id\":7,\"args\":[1e400]} x",
+              "{\"kind\":\"call\",\"id\":7,\"args\":[1e400]",
+              "{\"a\":{\"kind\":\"call\",\"id\":7},\"b\":[1e400]}",   # nested keys do not count
+              "[{\"kind\":\"call\",\"id\":7},1e400]")
+        e = decode_error(raw_frame(h))
+        @test e isa OW.ProtocolError && e.code == "bad_header"
+    end
+    @test OW.scan_kind_id(Vector{UInt8}("{\"id\":12,\"kind\":\"call\"}")) ==
+          (kind = "call", id = 12)
+    @test OW.scan_kind_id(Vector{UInt8}("{}")) == (kind = nothing, id = 0)
+    deep_header = "{\"kind\":\"call\",\"a\":" * "["^100_000 * "]"^100_000 * ",\"id\":3}"
+    @test OW.scan_kind_id(Vector{UInt8}(deep_header)) == (kind = "call", id = 3)
+    @test OW.scan_kind_id(Vector{UInt8}("{\"kind\":\"call\",\"id\":3")) === nothing
+end
+
 # ------------------------------------------------------------------------------------------
 # Conformance vectors (protocol section 7)
 # ------------------------------------------------------------------------------------------
@@ -317,24 +557,37 @@ end
                 end
             end
         end
+        # A value vector holds its value as a tree (`header_value`) or, where a JSON parser at
+        # its default settings could not load it as part of the file (thousands of digits,
+        # 1e400, deep nesting), as JSON text (`header_value_json`). Either way the value is
+        # also decoded as it travels: in a result header parsed by the worker's frame parser,
+        # with the protocol's limits (`decode_in_header`).
+        @test any(line -> occursin("header_value_json", line), vectors["description"])
         for v in vectors["values"]
             @testset "value: $(v["name"])" begin
+                has_tree = haskey(v, "header_value")
+                @test has_tree != haskey(v, "header_value_json")     # exactly one of the two
                 bufs = Any[hex2bytes(h) for h in v["buffers"]]
                 want = v["expect"]
                 if haskey(want, "error")
-                    err = try
-                        OW.decode_value(v["header_value"], bufs)
-                        nothing
-                    catch e
-                        e
-                    end
+                    err = error_of(() -> decode_in_header(v))
                     @test err isa OW.ProtocolError
                     if err isa OW.ProtocolError
                         @test err.code == want["error"]
                     end
+                    if has_tree         # a tree from any parser: the decoder refuses it too
+                        err = error_of(() -> OW.decode_value(v["header_value"], bufs))
+                        @test err isa OW.ProtocolError
+                        if err isa OW.ProtocolError
+                            @test err.code == want["error"]
+                        end
+                    end
                 else
-                    x = OW.decode_value(v["header_value"], bufs)
+                    x = decode_in_header(v)
                     @test meaning_matches(x, want)
+                    if has_tree
+                        @test meaning_matches(OW.decode_value(v["header_value"], bufs), want)
+                    end
                     @test meaning_matches(roundtrip(x), want)
                 end
             end
@@ -425,6 +678,40 @@ end
     @test !OW.is_stream(42)
 end
 
+@testset "encoder limits (issue 8)" begin
+    result(value, bufs = Any[]) =
+        OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1, "value" => value), bufs)
+    # integers: at most 4300 digits
+    @test OW.encode_value(9 * big(10)^4299, Any[]) == 9 * big(10)^4299
+    @test OW.encode_value(-(big(10)^4300 - 1), Any[]) == -(big(10)^4300 - 1)
+    @test_throws ArgumentError OW.encode_value(big(10)^4300, Any[])
+    @test_throws ArgumentError result(big(10)^4300)              # the frame checks too
+    # nesting: a result's value is level 2, so 511 nested lists reach level 512
+    @test roundtrip(deep_list(511)) isa Vector{Any}
+    @test_throws ArgumentError OW.encode_value(deep_list(512), Any[])
+    @test_throws ArgumentError OW.encode_value(deep_list(100_000), Any[])   # no stack overflow
+    @test_throws ArgumentError result(deep_list(512))
+    @test length(result(deep_list(511))) > 0
+    # tagged values count: a non-finite float is 1 level, $bytes 2, $nd 3
+    @test isequal(roundtrip(deep_list(510, NaN)), deep_list(510, NaN))
+    @test_throws ArgumentError OW.encode_value(deep_list(511, NaN), Any[])
+    @test roundtrip(deep_list(509, UInt8[1])) isa Vector{Any}
+    @test_throws ArgumentError OW.encode_value(deep_list(510, UInt8[1]), Any[])
+    @test roundtrip(deep_list(508, [1.0, 2.0])) isa Vector{Any}
+    @test_throws ArgumentError OW.encode_value(deep_list(509, [1.0, 2.0]), Any[])
+    @test_throws ArgumentError OW.encode_value(Dict("a" => deep_list(511)), Any[])
+    @test OW.encode_value(deep_list(511), Any[], 1) isa Vector{Any}  # `level` is the caller's
+    # buffers: at most 65,536 in a frame
+    bufs = Any[]
+    w = OW.encode_value([UInt8[1] for _ in 1:65_536], bufs)
+    @test length(bufs) == 65_536 && w[end]["\$bytes"]["buffer"] == 65_535
+    @test length(OW.decode_frame(result(w, bufs)).buffers) == 65_536
+    @test_throws ArgumentError OW.encode_value([UInt8[1] for _ in 1:65_537], Any[])
+    @test_throws ArgumentError OW.encode_value([[1.0] for _ in 1:65_537], Any[])
+    @test_throws ArgumentError OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1),
+                                               Any[UInt8[] for _ in 1:65_537])
+end
+
 # ------------------------------------------------------------------------------------------
 # Worker pieces that need no process
 # ------------------------------------------------------------------------------------------
@@ -447,13 +734,44 @@ end
     @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["Base"])
     @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["_private"])
     @test_throws UndefVarError OW.resolve_function(TestTasks, "TestTasks", ["nope"])
+    # the callable must be defined in an allowed module, not merely named there
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["upper"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["TOOLS"])
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["echo"];
+                                                   allow = ["OtherTasks"])
+    @test OW.defining_module(TestTasks.echo) === TestTasks
+    @test OW.defining_module(Base.uppercase) === Base
+    @test OW.defining_module(OW.Frame) === OW
+    @test OW.defining_module(Union{Int,String}) === nothing
+    @test OW.allow_name(TestTasks, TestTasks, "TestTasks") == "TestTasks"
+    @test OW.allow_name(AllowPkg.Impl, AllowPkg, "AllowPkg") == "AllowPkg.Impl"
+    @test OW.allow_name(Base, TestTasks, "TestTasks") == "Base"
+    # a function re-exported from a submodule: allowed when that submodule is
+    @test OW.resolve_function(AllowPkg, "AllowPkg", ["solve"]; allow = ["AllowPkg.*"]) ===
+          AllowPkg.Impl.solve
+    @test_throws OW.NotAllowed OW.resolve_function(AllowPkg, "AllowPkg", ["solve"];
+                                                   allow = ["AllowPkg"])
+    @test_throws OW.NotAllowed OW.resolve_function(AllowPkg, "AllowPkg.Api", ["solve"];
+                                                   allow = ["AllowPkg.Api"])
+    @test OW.resolve_function(AllowPkg, "AllowPkg.Impl", ["solve"]) === AllowPkg.Impl.solve
+    # attribute paths: only with --allow-attribute-paths, and the callable still must be ours
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["TOOLS", "double"])
+    @test OW.resolve_function(TestTasks, "TestTasks", ["TOOLS", "double"];
+                              attribute_paths = true) === TestTasks.TOOLS.double
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["TOOLS", "upper"];
+                                                   attribute_paths = true)
+    @test_throws OW.NotAllowed OW.resolve_function(TestTasks, "TestTasks", ["TOOLS", "_x"];
+                                                   attribute_paths = true)
 
     opts = OW.parse_args(["--allow", "A", "--allow=B.*", "--max-frame", "100"])
-    @test opts.allow == ["A", "B.*"] && opts.max_frame == 100
+    @test opts.allow == ["A", "B.*"] && opts.max_frame == 100 && opts.attribute_paths == false
     @test OW.parse_args(["--allow", "A"]).max_frame == 1 << 30
+    @test OW.parse_args(["--allow-attribute-paths", "--allow", "A"]).attribute_paths == true
+    @test OW.parse_args(["--allow", "A", "--allow-attribute-paths"]).allow == ["A"]
     for bad in (String[], ["--allow"], ["--allow", "A", "--max-frame", "3"],
                 ["--allow", "A", "--max-frame", "x"], ["--bogus"], ["--allow", "not a name"],
-                ["--allow", "A", "--max-frame", "4294967296"])
+                ["--allow", "A", "--max-frame", "4294967296"], ["--allow-attribute-paths"],
+                ["--allow", "A", "--allow-attribute-paths=yes"])
         @test_throws ArgumentError OW.parse_args(bad)
     end
 
@@ -466,6 +784,25 @@ end
     @test OW.clean_text(String(UInt8[0x61, 0xff])) == "a\ufffd"
     @test OW.clean_text("x"^(OW.MAX_ERROR_TEXT + 10)) == "x"^OW.MAX_ERROR_TEXT * "... (truncated)"
     @test OW.cancel_requested() == false
+end
+
+@testset "load path" begin
+    mktempdir() do d
+        d = realpath(d)
+        paths = ["@.", ".", "tasks", "/abs/mods", "@stdlib", "@v#.#", d]
+        removed = OW.harden_load_path!(paths; cwd = d, env = "/abs/mods:.:tasks:@.:@stdlib")
+        @test paths == ["/abs/mods", "@stdlib", "@v#.#", d]     # d: listed by the host
+        @test removed == ["@.", ".", "tasks"]
+        # with a project in the working directory, what "@." became at startup goes too
+        project = joinpath(d, "Project.toml")
+        write(project, "name = \"Here\"\n")
+        paths = [project, "/abs/mods", "@stdlib"]
+        @test OW.harden_load_path!(paths; cwd = d, env = "@.:/abs/mods:@stdlib") == [project]
+        @test paths == ["/abs/mods", "@stdlib"]
+        paths = [project, "/abs/mods"]                        # listed explicitly: kept
+        @test isempty(OW.harden_load_path!(paths; cwd = d, env = "$project:/abs/mods"))
+        @test paths == [project, "/abs/mods"]
+    end
 end
 
 # ------------------------------------------------------------------------------------------
@@ -561,8 +898,10 @@ mutable struct WorkerProcess
     watchdog::Timer
 end
 
+# As the host starts it: JULIA_LOAD_PATH = the module directories plus "@stdlib".
 function start_worker(allow::Vector{String}; threads::Int = 2, max_frame = nothing,
-                      timeout::Real = 600)
+                      timeout::Real = 600, args::Vector{String} = String[], dir = nothing,
+                      load_path::String = TASKS_DIR * (Sys.iswindows() ? ";" : ":") * "@stdlib")
     cmd = `$(Base.julia_cmd()) --startup-file=no --threads=$threads $WORKER_SCRIPT`
     for a in allow
         cmd = `$cmd --allow $a`
@@ -570,7 +909,11 @@ function start_worker(allow::Vector{String}; threads::Int = 2, max_frame = nothi
     if max_frame !== nothing
         cmd = `$cmd --max-frame $max_frame`
     end
-    cmd = addenv(cmd, "JULIA_LOAD_PATH" => TASKS_DIR * (Sys.iswindows() ? ";" : ":"))
+    for a in args
+        cmd = `$cmd $a`
+    end
+    cmd = addenv(cmd, "JULIA_LOAD_PATH" => load_path)
+    dir === nothing || (cmd = Cmd(cmd; dir = dir))
     proc = open(cmd; read = true, write = true)
     watchdog = Timer(_ -> kill(proc), timeout)     # a hung worker fails the test, not CI
     frame = OW.read_frame(proc.out)
@@ -580,6 +923,12 @@ end
 
 send(w::WorkerProcess, header::Dict{String,Any}, bufs::Vector{Any} = Any[]) =
     OW.write_frame(w.proc.in, header, bufs)
+
+"Send a frame whose header is exactly `header` (any text, even one our encoder refuses)."
+function send_raw(w::WorkerProcess, header::AbstractString)
+    write(w.proc.in, raw_frame(header))
+    flush(w.proc.in)
+end
 
 function send_call(w::WorkerProcess, id::Integer, fname::String, args...; kwargs...)
     bufs = Any[]
@@ -803,6 +1152,43 @@ else
                 @test recv(w).header["kind"] == "pong"
             end
 
+            @testset "limits (issue 8)" begin
+                # a value beyond a limit in a call: an error of that call, the worker carries on
+                for (id, args) in ((90, "9"^4301), (91, "1e400"), (92, "["^511 * "]"^511),
+                                   (93, "["^100_000 * "]"^100_000))
+                    send_raw(w, call_text(id, args))
+                    e = recv(w)
+                    @test is_error(e, id, "ProtocolError")
+                    @test startswith(e.header["message"], "bad_value")
+                end
+                send(w, Dict{String,Any}("kind" => "call", "id" => 94,
+                                         "function" => "TestTasks:echo",
+                                         "args" => Any[nd(0, "|b1", (2,), "C")]),
+                     Any[UInt8[1, 2]])
+                e = recv(w)
+                @test is_error(e, 94, "ProtocolError") && startswith(e.header["message"], "bad_value")
+                @test value_of(call(w, 95, "TestTasks:echo", deep_list(509))) == deep_list(509)
+                # what the worker cannot send is an error of that call, too
+                big_int = 9 * big(10)^4299                      # 4300 digits: allowed
+                @test value_of(call(w, 96, "TestTasks:add", big_int, 0)) == big_int
+                e = call(w, 97, "TestTasks:add", big_int, big_int)   # the sum has 4301 digits
+                @test is_error(e, 97, "ArgumentError") && occursin("4300", e.header["message"])
+                @test length(value_of(call(w, 98, "TestTasks:nested", 511))) == 1
+                @test is_error(call(w, 99, "TestTasks:nested", 512), 99, "ArgumentError")
+                @test is_error(call(w, 100, "TestTasks:nested", 100_000), 100, "ArgumentError")
+                r = call(w, 101, "TestTasks:byte_strings", 65_536)
+                @test r.header["kind"] == "result" && length(r.buffers) == 65_536
+                @test is_error(call(w, 102, "TestTasks:byte_strings", 65_537), 102,
+                               "ArgumentError")
+                # allow list: the callable must be defined in the module; no attribute paths
+                @test is_error(call(w, 103, "TestTasks:upper", "x"), 103, "NotAllowed")
+                @test is_error(call(w, 104, "TestTasks:TOOLS.double", 2), 104, "NotAllowed")
+                @test is_error(call(w, 105, "TestTasks:TOOLS", 2), 105, "NotAllowed")
+                ping(w, 106)
+                p = recv(w)
+                @test p.header["kind"] == "pong" && p.header["id"] == 106
+            end
+
             @testset "shutdown" begin
                 send(w, Dict{String,Any}("kind" => "shutdown"))
                 @test finish(w) == 0
@@ -847,6 +1233,85 @@ else
                                       "args" => Any[]))
             @test is_error(recv(w6), 0, "ProtocolError")
             @test finish(w6) == 3
+        end
+
+        @testset "fatal limits (issue 8)" begin
+            # a duplicate key must never let the last one win: no shutdown, a fatal bad_header
+            wd = start_worker(["TestTasks"])
+            send_raw(wd, "{\"kind\":\"call\",\"id\":1,\"function\":\"TestTasks:pid\"," *
+                         "\"args\":[],\"kind\":\"shutdown\"}")
+            e = recv(wd)
+            @test is_error(e, 0, "ProtocolError") && get(e.header, "fatal", false) == true
+            @test startswith(e.header["message"], "bad_header")
+            @test finish(wd) == 3
+            # more than 65,536 buffers
+            wb = start_worker(["TestTasks"])
+            h = "{\"kind\":\"ping\",\"id\":1,\"buffers\":[" * join(fill("0", 65_537), ",") * "]}"
+            write(wb.proc.in, raw_frame(h, zeros(UInt8, OW.pad_to(4 + ncodeunits(h)))))
+            flush(wb.proc.in)
+            e = recv(wb)
+            @test is_error(e, 0, "ProtocolError") && startswith(e.header["message"], "bad_buffers")
+            @test finish(wb) == 3
+            # a bad value whose call id cannot be recovered
+            wv = start_worker(["TestTasks"])
+            send_raw(wv, "{\"kind\":\"call\",\"function\":\"TestTasks:pid\",\"args\":[1e400]}")
+            e = recv(wv)
+            @test is_error(e, 0, "ProtocolError") && startswith(e.header["message"], "bad_header")
+            @test finish(wv) == 3
+            # a bad value in a result: a worker accepts no result, so it is fatal (never
+            # answered as if it were a call of that id)
+            wr = start_worker(["TestTasks"])
+            send_raw(wr, "{\"kind\":\"result\",\"id\":1,\"value\":1e400}")
+            e = recv(wr)
+            @test is_error(e, 0, "ProtocolError") && get(e.header, "fatal", false) == true
+            @test finish(wr) == 3
+            # a bad value in a call whose id is already queued: fatal like any duplicate id
+            wq = start_worker(["TestTasks"])
+            send_call(wq, 5, "TestTasks:sleep_for", 2.0)
+            send_call(wq, 6, "TestTasks:sleep_for", 2.0)
+            send_raw(wq, call_text(6, "1e400"))
+            e = recv(wq)
+            @test is_error(e, 0, "ProtocolError") && e.header["fatal"] == true
+            @test finish(wq) == 3
+        end
+
+        @testset "attribute paths" begin
+            wa = start_worker(["TestTasks"]; args = ["--allow-attribute-paths"])
+            try
+                @test value_of(call(wa, 1, "TestTasks:TOOLS.double", 21)) == 42
+                @test is_error(call(wa, 2, "TestTasks:TOOLS.upper", "x"), 2, "NotAllowed")
+                @test is_error(call(wa, 3, "TestTasks:upper", "x"), 3, "NotAllowed")
+                @test value_of(call(wa, 4, "TestTasks:add", 1, 2)) == 3
+                send(wa, Dict{String,Any}("kind" => "shutdown"))
+                @test finish(wa) == 0
+            finally
+                process_running(wa.proc) && kill(wa.proc)
+                close(wa.watchdog)
+            end
+        end
+
+        @testset "load path ignores the working directory" begin
+            mktempdir() do d
+                # a module file in the working directory, and the directory as a package project
+                write(joinpath(d, "Evil.jl"), "module Evil\nf() = 1\nend\n")
+                write(joinpath(d, "Project.toml"),
+                      "name = \"Evil2\"\nuuid = \"6b8a4c1e-3f2d-4e5a-9b7c-0d1e2f3a4b5c\"\n")
+                mkpath(joinpath(d, "src"))
+                write(joinpath(d, "src", "Evil2.jl"), "module Evil2\nf() = 2\nend\n")
+                sep = Sys.iswindows() ? ";" : ":"
+                wl = start_worker(["TestTasks", "Evil", "Evil2"]; dir = d,
+                                  load_path = join([TASKS_DIR, ".", "@.", "@stdlib"], sep))
+                try
+                    @test is_error(call(wl, 1, "Evil:f"), 1, "ArgumentError")
+                    @test is_error(call(wl, 2, "Evil2:f"), 2, "ArgumentError")
+                    @test value_of(call(wl, 3, "TestTasks:add", 1, 2)) == 3
+                    send(wl, Dict{String,Any}("kind" => "shutdown"))
+                    @test finish(wl) == 0
+                finally
+                    process_running(wl.proc) && kill(wl.proc)
+                    close(wl.watchdog)
+                end
+            end
         end
 
         @testset "crash" begin
