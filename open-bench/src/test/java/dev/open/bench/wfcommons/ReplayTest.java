@@ -18,23 +18,34 @@ class ReplayTest {
   @TempDir
   Path dir;
 
-  /** The instances in ../shared/wfinstances (the build passes the path in). */
+  /** The instances vendored in the test resources, which a clone of the repository has. */
+  static final Path VENDORED = Path.of("src/test/resources/wfinstances");
+
+  /**
+   * The vendored instances, and those of {@code -Dopen.wfinstances} (../shared/wfinstances, as
+   * the build passes it) where that folder exists: more instances, never a requirement.
+   */
   static Stream<Path> instances() throws IOException {
-    Path folder = Path.of(System.getProperty("open.wfinstances", "../../shared/wfinstances"));
-    if (!Files.isDirectory(folder)) {
-      throw new IllegalStateException("no WfCommons instances at " + folder.toAbsolutePath()
-          + "; set -Dopen.wfinstances=DIR");
+    java.util.Map<String, Path> byName = new java.util.TreeMap<>();
+    List<Path> vendored = json(VENDORED);
+    assertThat(vendored).as("vendored instances in " + VENDORED.toAbsolutePath()).hasSize(7);
+    vendored.forEach(f -> byName.put(f.getFileName().toString(), f));
+    String shared = System.getProperty("open.wfinstances");
+    if (shared != null && Files.isDirectory(Path.of(shared))) {
+      json(Path.of(shared)).forEach(f -> byName.putIfAbsent(f.getFileName().toString(), f));
     }
+    return byName.values().stream();
+  }
+
+  private static List<Path> json(Path folder) throws IOException {
     try (Stream<Path> files = Files.list(folder)) {
-      List<Path> json = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
-      assertThat(json).isNotEmpty();
-      return json.stream();
+      return files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
     }
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("instances")
-  void everySharedInstanceReplaysInOrderExactlyOnce(Path file) throws Exception {
+  void everyInstanceReplaysInOrderExactlyOnce(Path file) throws Exception {
     WfInstance instance = WfFormatReader.read(file);
     double scale = 0.2 / Replay.criticalPathSeconds(instance); // a 200 ms critical path
     ReplayResult result = Replay.of(file, instance, scale).run(0);
@@ -49,8 +60,7 @@ class ReplayTest {
 
   @Test
   void aParallelismLimitKeepsOrderAndStretchesTheRun() throws Exception {
-    Path file = instances().filter(f -> f.toString().contains("montage-chameleon-2mass-005d"))
-        .findFirst().orElseThrow();
+    Path file = VENDORED.resolve("montage-chameleon-2mass-005d-001.json");
     WfInstance instance = WfFormatReader.read(file);
     ReplayResult result = Replay.of(file, instance, 0.1 / Replay.criticalPathSeconds(instance))
         .run(2);
