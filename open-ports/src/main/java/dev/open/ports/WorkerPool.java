@@ -47,8 +47,9 @@ import dev.open.ports.protocol.FrameCodec;
  * <ul>
  *   <li>warm start: {@link Builder#build()} starts every worker and waits for its {@code hello};
  *   <li>dispatch: calls wait in the pool's queue, in order, until a ready worker has room: a
- *       worker holds its running call and at most {@code prefetch} more (default 1), so that its
- *       next call is at hand when one ends; the least loaded worker takes the next call;
+ *       worker holds its running call and at most {@code prefetch} more (default 4) while its
+ *       calls are short (under 1 ms on average), one more when they are longer, so that its next
+ *       call is at hand when one ends; the least loaded worker takes the next call;
  *   <li>health: every ping interval each worker is pinged; one that has been silent (no pong,
  *       no byte of any frame) for the ping timeout is killed and replaced, and so is one whose
  *       frame arrives more slowly than the minimum frame rate (1 MiB/s after the ping timeout);
@@ -70,7 +71,7 @@ import dev.open.ports.protocol.FrameCodec;
  * </ul>
  *
  * <p>Defaults: {@link Language#defaultInterpreter()}, the JVM's working directory, 2 workers, a
- * prefetch of 1, no call timeout, ping every 5 s with a 10 s timeout, frames at 1 MiB/s at least,
+ * prefetch of 4 (1 for calls over 1 ms), no call timeout, ping every 5 s with a 10 s timeout, frames at 1 MiB/s at least,
  * 2 s cancel grace, a 10 s handshake timeout, frames up to 1 GiB, no recycling. Thread-safe.
  */
 public final class WorkerPool implements Backend, AutoCloseable {
@@ -261,16 +262,16 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   /** Reserves room on the least loaded ready worker; call holding the queue's lock. */
   private WorkerProcess reserveWorker() {
-    int capacity = 1 + config.prefetch;
     while (true) {
       WorkerProcess best = null;
       for (WorkerProcess w : workers) {
-        if (w.state() == WorkerProcess.State.READY && w.inFlight() < capacity
+        if (w.state() == WorkerProcess.State.READY
+            && w.inFlight() < 1 + w.prefetch(config.prefetch)
             && (best == null || w.inFlight() < best.inFlight())) {
           best = w;
         }
       }
-      if (best == null || best.reserve(capacity)) {
+      if (best == null || best.reserve(1 + best.prefetch(config.prefetch))) {
         return best;
       }
     }
@@ -740,8 +741,8 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   /**
    * Builds a {@link WorkerPool}. Each setting may be given once (twice is a mistake and throws
-   * {@link IllegalStateException}); {@code withModulePath}, {@code withAllowedModules} and {@code
-   * withEnvironment} add up. Not thread-safe.
+   * {@link IllegalStateException} naming the first value); {@code withModulePath}, {@code
+   * withAllowedModules} and {@code withEnvironment} add up. Not thread-safe.
    */
   public static final class Builder {
     private final Language language;
@@ -752,7 +753,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     private boolean attributePaths;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private int workers = 2;
-    private int prefetch = 1;
+    private int prefetch = 4;
     private long minFrameRate = 1 << 20;
     private int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
@@ -766,15 +767,16 @@ public final class WorkerPool implements Backend, AutoCloseable {
     private long maxMemoryBytes;
     private Duration responseSpin = Duration.ofNanos(100_000);
     private java.util.function.Consumer<String> stderrSink;
-    private final java.util.Set<String> given = new java.util.HashSet<>();
+    private final Map<String, Object> given = new java.util.HashMap<>();
 
     private Builder(Language language) {
       this.language = language;
     }
 
-    private void once(String setting) {
-      if (!given.add(setting)) {
-        throw new IllegalStateException(setting + " was already set");
+    private void once(String setting, Object value) {
+      Object first = given.putIfAbsent(setting, value);
+      if (first != null) {
+        throw new IllegalStateException(setting + " was already set to " + first);
       }
     }
 
@@ -786,7 +788,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withInterpreter(String interpreter) {
-      once("interpreter");
+      once("interpreter", interpreter);
       this.interpreter = Objects.requireNonNull(interpreter, "interpreter");
       return this;
     }
@@ -798,7 +800,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withWorkingDirectory(Path directory) {
-      once("workingDirectory");
+      once("workingDirectory", directory);
       this.workingDirectory = Objects.requireNonNull(directory, "directory");
       return this;
     }
@@ -846,7 +848,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withAttributePaths() {
-      once("attributePaths");
+      once("attributePaths", true);
       this.attributePaths = true;
       return this;
     }
@@ -870,7 +872,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withWorkers(int count) {
-      once("workers");
+      once("workers", count);
       if (count < 1) {
         throw new IllegalArgumentException("workers must be >= 1, was " + count);
       }
@@ -879,16 +881,19 @@ public final class WorkerPool implements Backend, AutoCloseable {
     }
 
     /**
-     * Sets how many calls a worker holds besides the one it runs (default 1). A worker that has
-     * its next call at hand when one ends starts it without waiting for the host; more than
-     * that gains little and puts more calls behind a slow one. When a worker dies, the calls it
-     * held but had not started run on another worker: they are never lost.
+     * Sets how many calls a worker holds besides the one it runs while its calls are short
+     * (default 4). A worker that has its next call at hand when one ends starts it without
+     * waiting for the host, which matters when a call takes about as long as the host's hand-off
+     * between two calls (tens of microseconds); a worker whose calls take over 1 ms on average
+     * holds at most one more, since there prefetching gains nothing and only makes calls wait
+     * behind a slow one. When a worker dies, the calls it held but had not started run on
+     * another worker: they are never lost.
      *
      * @param calls zero or more
      * @return this builder
      */
     public Builder withPrefetch(int calls) {
-      once("prefetch");
+      once("prefetch", calls);
       if (calls < 0) {
         throw new IllegalArgumentException("prefetch must be >= 0, was " + calls);
       }
@@ -905,7 +910,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withMinFrameRate(long bytesPerSecond) {
-      once("minFrameRate");
+      once("minFrameRate", bytesPerSecond);
       if (bytesPerSecond < 1) {
         throw new IllegalArgumentException("bytesPerSecond must be positive, was "
             + bytesPerSecond);
@@ -922,7 +927,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withCallTimeout(Duration timeout) {
-      once("callTimeout");
+      once("callTimeout", timeout);
       this.callTimeout = positive(timeout, "timeout");
       return this;
     }
@@ -935,7 +940,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withHealthCheck(Duration interval, Duration timeout) {
-      once("healthCheck");
+      once("healthCheck", interval + " / " + timeout);
       this.pingInterval = positive(interval, "interval");
       this.pingTimeout = positive(timeout, "timeout");
       return this;
@@ -948,7 +953,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withCancelGrace(Duration grace) {
-      once("cancelGrace");
+      once("cancelGrace", grace);
       this.cancelGrace = positive(grace, "grace");
       return this;
     }
@@ -960,7 +965,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withHandshakeTimeout(Duration timeout) {
-      once("handshakeTimeout");
+      once("handshakeTimeout", timeout);
       this.handshakeTimeout = positive(timeout, "timeout");
       return this;
     }
@@ -975,7 +980,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withRestartBackoff(Duration initial, Duration max) {
-      once("restartBackoff");
+      once("restartBackoff", initial + " / " + max);
       this.restartBackoff = positive(initial, "initial");
       this.maxRestartBackoff = positive(max, "max");
       if (max.compareTo(initial) < 0) {
@@ -991,7 +996,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withMaxCallsPerWorker(long calls) {
-      once("maxCallsPerWorker");
+      once("maxCallsPerWorker", calls);
       if (calls < 1) {
         throw new IllegalArgumentException("calls must be >= 1, was " + calls);
       }
@@ -1007,7 +1012,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withMaxMemory(long bytes) {
-      once("maxMemory");
+      once("maxMemory", bytes);
       if (bytes < 1) {
         throw new IllegalArgumentException("bytes must be positive, was " + bytes);
       }
@@ -1025,7 +1030,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withResponseSpin(Duration spin) {
-      once("responseSpin");
+      once("responseSpin", spin);
       Objects.requireNonNull(spin, "spin");
       if (spin.isNegative()) {
         throw new IllegalArgumentException("spin must not be negative, was " + spin);
@@ -1042,7 +1047,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * @return this builder
      */
     public Builder withMaxFrame(int bytes) {
-      once("maxFrame");
+      once("maxFrame", bytes);
       if (bytes < 1024) {
         throw new IllegalArgumentException("maxFrame must be >= 1024, was " + bytes);
       }

@@ -57,6 +57,8 @@ final class WorkerProcess {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerProcess.class);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final int STDERR_TAIL = 20;
+  /** Calls shorter than this on average (1 ms) are worth a deeper prefetch. */
+  static final long SHORT_CALL_NANOS = 1_000_000;
   /** The longest stderr line kept; the rest of a longer one is dropped and counted. */
   static final int MAX_STDERR_LINE = 8 << 10;
 
@@ -127,6 +129,10 @@ final class WorkerProcess {
   private volatile long rss = -1;
   private volatile WorkerCrashedException deathCause;
   private volatile long killedNanos;
+  /** When the running call started (became the oldest the worker holds). */
+  private volatile long runningSinceNanos;
+  /** A moving average of how long the worker's calls run, or 0 before the first. */
+  private volatile double meanCallNanos;
 
   private WorkerProcess(WorkerPool.Config config, Listener listener, Process process) {
     this.config = config;
@@ -398,13 +404,14 @@ final class WorkerProcess {
   private Call finishCall(long id) {
     Call call;
     Call next = null;
+    boolean wasRunning;
     callsLock.lock();
     try {
       call = byId.remove(id);
       if (call == null) {
         return null;
       }
-      boolean wasRunning = held.peekFirst() == call;
+      wasRunning = held.peekFirst() == call;
       held.remove(call);
       if (wasRunning) {
         next = held.peekFirst();
@@ -413,10 +420,28 @@ final class WorkerProcess {
       callsLock.unlock();
     }
     load.decrementAndGet();
+    if (wasRunning) {
+      long now = System.nanoTime();
+      double took = now - runningSinceNanos;
+      double mean = meanCallNanos;
+      meanCallNanos = mean == 0 ? took : 0.8 * mean + 0.2 * took;
+      runningSinceNanos = now;
+    }
     if (next != null) {
       listener.onCallStarted(this, next);
     }
     return call;
+  }
+
+  /**
+   * Returns how many calls the worker should hold besides the running one: up to {@code max}
+   * while its calls are short (under {@value #SHORT_CALL_NANOS} ns on average), when the host's
+   * hand-off between two calls would leave it idle for as long as a call takes; at most one
+   * when they are longer, where prefetching gains nothing and only makes calls wait behind a
+   * slow one.
+   */
+  int prefetch(int max) {
+    return meanCallNanos < SHORT_CALL_NANOS ? max : Math.min(max, 1);
   }
 
   private static final Object DECODE_FAILED = new Object();
@@ -580,6 +605,7 @@ final class WorkerProcess {
       }
       callsStarted.incrementAndGet();
       if (running) {
+        runningSinceNanos = System.nanoTime();
         listener.onCallStarted(this, call);
       }
       try {

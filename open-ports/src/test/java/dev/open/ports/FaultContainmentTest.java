@@ -165,6 +165,19 @@ class FaultContainmentTest {
   }
 
   @Test
+  void aWorkerWhoseCallsAreLongHoldsOnlyOneMoreSoFewCallsWaitBehindASlowOne() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    assertThat(join(python.call("hostile_tasks:nap", 0.05))).isEqualTo(0.05); // calls are long
+    CompletableFuture<Object> slow = running(python, 1.0);
+    List<CompletableFuture<Object>> queued = values(python, 5);
+    holds(python, 2);
+
+    assertThat(python.status().get(0).inFlight()).as("calls the worker holds").isEqualTo(2);
+    assertThat(join(slow)).isEqualTo(1.0);
+    allAnswer(queued);
+  }
+
+  @Test
   void recyclingLosesNoCall() {
     WorkerPool python = start(pool().withWorkers(1).withMaxCallsPerWorker(3));
     List<CompletableFuture<Object>> calls = values(python, 30);

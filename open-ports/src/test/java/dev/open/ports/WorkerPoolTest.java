@@ -447,7 +447,7 @@ class WorkerPoolTest {
     assertThatThrownBy(() -> WorkerPool.python().build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("no allowed modules");
     assertThatThrownBy(() -> WorkerPool.python().withWorkers(1).withWorkers(2))
-        .isInstanceOf(IllegalStateException.class).hasMessage("workers was already set");
+        .isInstanceOf(IllegalStateException.class).hasMessage("workers was already set to 1");
   }
 
   @Test
