@@ -11,11 +11,19 @@ final class Pools {
   private Pools() {}
 
   static WorkerPool python(int workers) {
+    return builder(workers).build();
+  }
+
+  /** A pool whose workers each hold at most {@code prefetch} calls besides the running one. */
+  static WorkerPool python(int workers, int prefetch) {
+    return builder(workers).withPrefetch(prefetch).build();
+  }
+
+  private static WorkerPool.Builder builder(int workers) {
     return WorkerPool.python()
         .withModulePath(REPO.resolve("python-worker/test_tasks"))
         .withAllowedModules("open_test_tasks")
-        .withWorkers(workers)
-        .build();
+        .withWorkers(workers);
   }
 
   static String interpreter() {

@@ -23,7 +23,9 @@ import dev.open.ports.WorkerPool;
 /**
  * A 64 MiB float64 array to Python and back (NumPy {@code identity}): as a binary buffer, the
  * protocol's way, beside the same 8 M numbers as a JSON list, what a naive protocol does.
- * Throughput = 64 MiB / score (each direction carries 64 MiB).
+ * Throughput = 64 MiB / score (each direction carries 64 MiB). These run with a pre-touched 6 GiB
+ * heap, to measure the transport; {@link #ndarrayDoubledDefaultFlags} is the user's case: default
+ * JVM flags and a task that returns a new array ({@code a * 2}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -81,6 +83,12 @@ public class PortArrayBenchmark {
   @Benchmark
   public Object ndarrayBuffers(Buffers state) {
     return state.pool.call("open_test_tasks:identity", state.array).join();
+  }
+
+  @Benchmark
+  @Fork(value = 2)
+  public Object ndarrayDoubledDefaultFlags(Buffers state) {
+    return state.pool.call("open_test_tasks:array_double", state.array).join();
   }
 
   @Benchmark

@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -19,8 +20,9 @@ import dev.open.ports.WorkerPool;
 
 /**
  * Calls into Python: the round trip of an empty call (sampled, for p50/p99), the throughput of a
- * pool of 2 workers fed by 8 threads, and, beside them, what a user would otherwise write: a fresh
- * {@code python3 -c} process per call.
+ * pool of 2 workers fed by 8 threads for several prefetch bounds (calls a worker holds besides
+ * the running one; the default is 1), and, beside them, what a user would otherwise write: a
+ * fresh {@code python3 -c} process per call.
  */
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 2)
@@ -46,12 +48,30 @@ public class PortCallBenchmark {
     return pool.call("open_test_tasks:echo", (Object) null).join();
   }
 
+  /** A pool of 2 workers with a given prefetch bound. */
+  @State(Scope.Benchmark)
+  public static class PrefetchPool {
+    @Param({"0", "1", "4"})
+    public int prefetch;
+    WorkerPool pool;
+
+    @Setup
+    public void setUp() {
+      pool = Pools.python(2, prefetch);
+    }
+
+    @TearDown
+    public void tearDown() {
+      pool.close();
+    }
+  }
+
   @Benchmark
   @BenchmarkMode(Mode.Throughput)
   @OutputTimeUnit(TimeUnit.SECONDS)
   @Threads(8)
-  public Object callsPerSecondTwoWorkers() {
-    return pool.call("open_test_tasks:echo", (Object) null).join();
+  public Object callsPerSecondTwoWorkers(PrefetchPool state) {
+    return state.pool.call("open_test_tasks:echo", (Object) null).join();
   }
 
   @Benchmark
