@@ -36,7 +36,11 @@ cargo-check:
 # The venv shared by pytest and the Java integration tests of the worker pools.
 venv: $(VENV)/.installed
 $(VENV)/.installed: python-worker/requirements-dev.txt
-	@command -v python3 >/dev/null || { echo "error: python3 not found (3.10+ needed)"; exit 1; }
+	@command -v python3 >/dev/null || { echo "error: python3 not found (3.11+ needed)"; exit 1; }
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "error: $$(command -v python3) is Python $$(python3 -c 'import platform; print(platform.python_version())');" \
+	       "the venv's packages (NumPy, pandas, scikit-learn as pinned in" \
+	       "python-worker/requirements-dev.txt) need Python 3.11 or newer"; exit 1; }
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r python-worker/requirements-dev.txt

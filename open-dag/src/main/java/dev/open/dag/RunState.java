@@ -778,7 +778,9 @@ final class RunState implements Execution {
     }
     for (int i = 0; i < n; i++) {
       if (!dag.node(i).retained && !dag.isSink(i)) {
-        results[i] = null; // what a cancelled or failed run left behind
+        // What a cancelled or failed run left behind; marked released, not emptied, so that a
+        // future asked for after the run fails as documented instead of giving null.
+        results[i] = RELEASED;
       }
     }
     int[] counts = new int[NodeStatus.values().length];

@@ -165,4 +165,29 @@ class DagBuilderTest {
     assertThat(doubled.inputs()).containsExactly(list);
     assertThat(dag.run().result(doubled)).containsExactly(6, 6);
   }
+
+  /**
+   * docs/dag.md, "Validation": the example message there is the one this DAG gets, word for
+   * word, so the guide shows what a user will read.
+   */
+  @Test
+  void theValidationMessageInTheGuideIsTheRealOne() throws Exception {
+    DagBuilder billing = Dag.builder("billing");
+    Node<String> orders = billing.task("orders", () -> "o");
+    DagBuilder b = Dag.builder("etl");
+    Node<String> load = b.declare("load");
+    Node<String> parse = b.task("parse", load, x -> x);
+    Node<String> enrich = b.task("enrich", parse, x -> x);
+    b.task("load", enrich, x -> x);
+    b.task("parse", () -> "again");
+    b.task("report", orders, x -> x);
+    DagValidationException e = catchThrowableOfType(DagValidationException.class, b::build);
+
+    String guide = java.nio.file.Files.readString(java.nio.file.Path.of(
+        System.getProperty("open.repo", "..")).resolve("docs/dag.md"));
+    int start = guide.indexOf("DAG 'etl' is invalid");
+    assertThat(start).as("the example in docs/dag.md").isPositive();
+    String example = guide.substring(start, guide.indexOf("```", start)).strip();
+    assertThat(e.getMessage().strip()).isEqualTo(example);
+  }
 }

@@ -136,6 +136,26 @@ class ExecutorTest {
         .hasMessageContaining("value of node 'big' was released");
   }
 
+  /** docs/dag.md, "Values": a released value's future fails, also when asked after the run. */
+  @Test
+  void aFutureAskedAfterTheRunForAReleasedValueFailsRatherThanGivingNull() throws Exception {
+    DagBuilder b = Dag.builder("late");
+    Node<Integer> four = b.task("four", () -> 4);
+    Node<Integer> eight = b.task("eight", four, x -> x * 2);
+    Node<Integer> kept = b.node("kept").retain().task(four, x -> x + 1);
+    Node<Integer> sink = b.task("sink", eight, kept, Integer::sum);
+    Execution run = b.build().start();
+    RunReport report = run.await();
+
+    assertThat(report.result(sink)).isEqualTo(13);
+    assertThatThrownBy(() -> run.future(eight).get())
+        .isInstanceOf(ExecutionException.class)
+        .cause().isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("value of node 'eight' was released");
+    assertThat(run.future(kept).get()).isEqualTo(5);
+    assertThat(run.future(sink).get()).isEqualTo(13);
+  }
+
   @Test
   void runsTheSameDagManyTimesConcurrently() throws Exception {
     AtomicInteger calls = new AtomicInteger();

@@ -130,6 +130,31 @@ class PolicyTest {
     }
   }
 
+  /** docs/development.md, "Conventions": a setting given twice throws, naming the first value. */
+  @Test
+  void aRetrySettingGivenTwiceIsAMistakeNamedWithItsFirstValue() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> RetryPolicy.builder().withMaxAttempts(3).withMaxAttempts(5))
+        .isInstanceOf(IllegalStateException.class).hasMessage("maxAttempts was already set to 3");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> RetryPolicy.builder().withJitter(0.1).withJitter(0.2))
+        .isInstanceOf(IllegalStateException.class).hasMessage("jitter was already set to 0.1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RetryPolicy.builder()
+        .withBackoff(Duration.ofMillis(10), Duration.ofSeconds(1)).withDelay(Duration.ZERO))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the delay was already set to withBackoff(PT0.01S, PT1S, 2.0)");
+  }
+
+  /** A fixed delay has no jitter unless asked for, in whichever order the settings come. */
+  @Test
+  void aFixedDelayKeepsTheJitterItWasGiven() {
+    RetryPolicy fixed = RetryPolicy.builder().withDelay(Duration.ofMillis(100)).build();
+    assertThat(fixed.delayAfter(1, 0.0)).isEqualTo(Duration.ofMillis(100));
+    RetryPolicy jitterFirst = RetryPolicy.builder().withJitter(0.5)
+        .withDelay(Duration.ofMillis(100)).build();
+    assertThat(jitterFirst.delayAfter(1, 0.0)).isEqualTo(Duration.ofMillis(50));
+  }
+
   @Test
   void timesOutAnAttemptByInterruptingItAndRetries() {
     AtomicInteger calls = new AtomicInteger();

@@ -43,7 +43,9 @@ public final class RetryPolicy {
     this.initialDelay = b.initialDelay;
     this.maxDelay = b.maxDelay;
     this.multiplier = b.multiplier;
-    this.jitter = b.jitter;
+    // A fixed delay (multiplier 1 from withDelay) has no jitter unless it was asked for.
+    this.jitter = b.jitter != null ? b.jitter
+        : b.delayGiven != null && b.delayGiven.startsWith("withDelay") ? 0.0 : 0.25;
     this.handled = b.handled.isEmpty() ? List.of(Exception.class::isInstance) : List.copyOf(b.handled);
     this.aborting = List.copyOf(b.aborting);
   }
@@ -126,18 +128,30 @@ public final class RetryPolicy {
 
   /**
    * Builds a {@link RetryPolicy}. Not thread-safe; {@link #build()} snapshots the settings, so a
-   * builder can be reused and a built policy never changes.
+   * builder can be reused and a built policy never changes. Each setting may be given once:
+   * twice is a mistake and throws {@link IllegalStateException} naming the first value, and so
+   * does giving both {@link #withBackoff} and {@link #withDelay}, which set the same delays.
+   * {@link #handle}, {@link #handleIf} and {@link #abortOn} add up.
    */
   public static final class Builder {
     private int maxAttempts = 3;
     private Duration initialDelay = Duration.ofMillis(100);
     private Duration maxDelay = Duration.ofSeconds(10);
     private double multiplier = 2.0;
-    private double jitter = 0.25;
+    private Double jitter;
+    private String maxAttemptsGiven;
+    private String delayGiven;
     private final List<Predicate<? super Throwable>> handled = new ArrayList<>();
     private final List<Class<? extends Throwable>> aborting = new ArrayList<>();
 
     private Builder() {}
+
+    private static String once(String given, String setting, String value) {
+      if (given != null) {
+        throw new IllegalStateException(setting + " was already set to " + given);
+      }
+      return value;
+    }
 
     /**
      * Sets the total number of attempts, including the first (default 3).
@@ -149,6 +163,7 @@ public final class RetryPolicy {
       if (maxAttempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be >= 1, was " + maxAttempts);
       }
+      maxAttemptsGiven = once(maxAttemptsGiven, "maxAttempts", Integer.toString(maxAttempts));
       this.maxAttempts = maxAttempts;
       return this;
     }
@@ -183,6 +198,8 @@ public final class RetryPolicy {
       if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
         throw new IllegalArgumentException("multiplier must be finite and >= 1, was " + multiplier);
       }
+      delayGiven = once(delayGiven, "the delay", "withBackoff(" + initialDelay + ", " + maxDelay
+          + ", " + multiplier + ")");
       this.initialDelay = initialDelay;
       this.maxDelay = maxDelay;
       this.multiplier = multiplier;
@@ -190,23 +207,25 @@ public final class RetryPolicy {
     }
 
     /**
-     * Sets a fixed delay between attempts (no growth, no jitter unless set afterwards).
+     * Sets a fixed delay between attempts: no growth, and no jitter unless {@link #withJitter}
+     * is given too.
      *
      * @param delay the delay before every retry, not negative
      * @return this builder
      */
     public Builder withDelay(Duration delay) {
       requireNonNegative(delay, "delay");
+      delayGiven = once(delayGiven, "the delay", "withDelay(" + delay + ")");
       this.initialDelay = delay;
       this.maxDelay = delay;
       this.multiplier = 1.0;
-      this.jitter = 0.0;
       return this;
     }
 
     /**
-     * Sets the jitter factor (default 0.25): each delay is moved by a uniformly random amount of
-     * at most {@code ±factor} times itself, so that tasks failing together do not retry together.
+     * Sets the jitter factor (default 0.25 with backoff, 0 with a fixed delay): each delay is
+     * moved by a uniformly random amount of at most {@code ±factor} times itself, so that tasks
+     * failing together do not retry together.
      *
      * @param factor in [0, 1]
      * @return this builder
@@ -214,6 +233,9 @@ public final class RetryPolicy {
     public Builder withJitter(double factor) {
       if (!(factor >= 0.0 && factor <= 1.0)) {
         throw new IllegalArgumentException("jitter factor must be in [0, 1], was " + factor);
+      }
+      if (jitter != null) {
+        throw new IllegalStateException("jitter was already set to " + jitter);
       }
       this.jitter = factor;
       return this;
