@@ -107,6 +107,7 @@ bench-ports: build
 	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) 'PortCallBenchmark|PortArrayBenchmark' \
 	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-ports.json
 	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) recovery 100
+	for seed in 1 2 3; do $(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) chaos 2000 15 $$seed; done
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \

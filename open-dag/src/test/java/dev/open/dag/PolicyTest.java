@@ -130,6 +130,24 @@ class PolicyTest {
     }
   }
 
+  /**
+   * docs/dag.md, "Retry": 3 attempts, 100 ms doubling to 10 s, ±25% jitter, any Exception and
+   * never an Error.
+   */
+  @Test
+  void theRetryDefaultsAreThoseTheGuideStates() {
+    RetryPolicy retry = RetryPolicy.builder().build();
+    assertThat(retry.maxAttempts()).isEqualTo(3);
+    assertThat(retry.delayAfter(1, 0.5)).isEqualTo(Duration.ofMillis(100));
+    assertThat(retry.delayAfter(2, 0.5)).isEqualTo(Duration.ofMillis(200));
+    assertThat(retry.delayAfter(20, 0.5)).isEqualTo(Duration.ofSeconds(10));
+    assertThat(retry.delayAfter(1, 0.0)).isEqualTo(Duration.ofMillis(75));
+    assertThat(retry.delayAfter(1, 1.0)).isEqualTo(Duration.ofMillis(125));
+    assertThat(retry.shouldRetry(new java.io.IOException(), 1)).isTrue();
+    assertThat(retry.shouldRetry(new AssertionError(), 1)).isFalse();
+    assertThat(retry.shouldRetry(new java.io.IOException(), 3)).isFalse();
+  }
+
   /** docs/development.md, "Conventions": a setting given twice throws, naming the first value. */
   @Test
   void aRetrySettingGivenTwiceIsAMistakeNamedWithItsFirstValue() {

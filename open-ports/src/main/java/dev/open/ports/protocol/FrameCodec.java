@@ -67,6 +67,16 @@ public final class FrameCodec {
       .disable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS)
       .build();
 
+  /**
+   * The most bytes of frame bodies that may be allocated before they have arrived, JVM-wide: an
+   * eighth of the heap, at most 256 MiB. A body that fits what is left of it is allocated whole
+   * at once (no copies); any other grows as it arrives. Either way, no peer can make the host
+   * hold more than this beyond twice what it actually sent.
+   */
+  static final long LENDING_LIMIT = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8);
+  private static final java.util.concurrent.atomic.AtomicLong LENT =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private static final byte[] PADDING = new byte[8];
   private static final int CHUNK = 64 << 10;
   private static final byte[] ID_FIELD = ",\"id\":".getBytes(StandardCharsets.US_ASCII);
@@ -121,13 +131,42 @@ public final class FrameCodec {
   }
 
   /**
-   * Reads a body of {@code length} bytes into an array that grows as they arrive: it starts at
+   * Reads a body of {@code length} bytes. A large body that fits what is left of {@link
+   * #LENDING_LIMIT} is allocated whole, on the peer's word, and the loan returned once it is read
+   * (or has failed); any other goes into an array that grows as the bytes arrive: it starts at
    * 64 KiB and doubles when full, so it never holds more than twice what came, and the copies
    * add up to less than one body. Reads go in pieces of at most 64 KiB: the JDK's native read
    * stages each call in a malloc'ed buffer as large as the request.
    */
   private static byte[] readBody(InputStream in, int length) throws IOException {
-    byte[] body = new byte[Math.min(length, CHUNK)];
+    if (length > CHUNK && lend(length)) {
+      try {
+        return readInto(in, new byte[length], length);
+      } finally {
+        LENT.addAndGet(-length);
+      }
+    }
+    return readInto(in, new byte[Math.min(length, CHUNK)], length);
+  }
+
+  private static boolean lend(int length) {
+    while (true) {
+      long lent = LENT.get();
+      if (lent + length > LENDING_LIMIT) {
+        return false;
+      }
+      if (LENT.compareAndSet(lent, lent + length)) {
+        return true;
+      }
+    }
+  }
+
+  /** Bytes lent to bodies being read now (tests). */
+  static long lentBytes() {
+    return LENT.get();
+  }
+
+  private static byte[] readInto(InputStream in, byte[] body, int length) throws IOException {
     int total = 0;
     while (total < length) {
       if (total == body.length) {

@@ -65,6 +65,25 @@ class FrameLimitsTest {
   }
 
   @Test
+  void aBodyWithinTheLendingLimitIsAllocatedOnceAndItsLoanReturned() throws IOException {
+    int size = 16 << 20;
+    assertThat(FrameCodec.LENDING_LIMIT).as("this JVM's lending limit").isGreaterThan(size);
+    byte[] bytes = frame("{\"kind\":\"result\",\"id\":3,\"value\":{\"$bytes\":{\"buffer\":0}},"
+        + "\"buffers\":[" + size + "]}", size);
+    long before = allocatedByThisThread();
+    read(bytes);
+    assertThat(allocatedByThisThread() - before).as("allocated for a 16 MiB body")
+        .isLessThan(size + (size >> 2));
+    assertThat(FrameCodec.lentBytes()).isZero();
+
+    byte[] prefix = ByteBuffer.allocate(4).putInt(size).array();
+    assertThatThrownBy(() -> FrameCodec.read(new SequenceInputStream(
+        new ByteArrayInputStream(prefix), new ByteArrayInputStream(new byte[10])),
+        FrameCodec.DEFAULT_MAX_FRAME)).isInstanceOf(ProtocolException.class);
+    assertThat(FrameCodec.lentBytes()).as("a failed read returns its loan").isZero();
+  }
+
+  @Test
   void aBodyArrivingWholeIsReadWhole() throws IOException {
     byte[] bytes = frame("{\"kind\":\"result\",\"id\":3,\"value\":{\"$bytes\":{\"buffer\":0}},"
         + "\"buffers\":[300000]}", 300_000);
