@@ -121,12 +121,26 @@ final class Call {
     return stream != null;
   }
 
+  /**
+   * Completes the call with a value. The future decides, once, how a call ends: only the
+   * outcome that completes it reaches the stream too, so that the two never disagree.
+   */
   void complete(Object value) {
-    if (stream != null) {
-      stream.offer(value, 0);
-      stream.end();
+    if (future.complete(value)) {
+      settled();
+      if (stream != null) {
+        stream.offer(value, 0);
+        stream.end();
+      }
     }
-    future.complete(value);
+  }
+
+  /** Lets go of the timer, so that a finished call is not kept until its timeout is due. */
+  void settled() {
+    Future<?> armed = timer;
+    if (armed != null) {
+      armed.cancel(false);
+    }
   }
 
   /**
@@ -159,17 +173,21 @@ final class Call {
   }
 
   void end() {
-    if (stream != null) {
-      stream.end();
+    if (future.complete(chunks == null ? List.of() : Collections.unmodifiableList(chunks))) {
+      settled();
+      if (stream != null) {
+        stream.end();
+      }
     }
-    future.complete(chunks == null ? List.of() : Collections.unmodifiableList(chunks));
   }
 
   void fail(Throwable error) {
-    if (stream != null) {
-      stream.fail(error);
+    if (future.completeExceptionally(error)) {
+      settled();
+      if (stream != null) {
+        stream.fail(error);
+      }
     }
-    future.completeExceptionally(error);
   }
 
   void cancelledByWorker() {

@@ -162,7 +162,8 @@ public final class CallStream implements Iterator<Object>, AutoCloseable {
 
   /**
    * Cancels the call if it is still running, and drops the chunks not yet taken; the worker's
-   * reader, if it waits for this consumer, reads on.
+   * reader, if it waits for this consumer, reads on. Iteration then ends: {@link #hasNext()}
+   * returns false, also for a consumer that was waiting in it on another thread.
    */
   @Override
   public void close() {
@@ -170,6 +171,9 @@ public final class CallStream implements Iterator<Object>, AutoCloseable {
     try {
       closed = true;
       queue.removeIf(item -> item != END && !(item instanceof Failure));
+      if (queue.isEmpty()) {
+        queue.addLast(END); // the call's own end may never come: it is cancelled
+      }
       sizes.clear();
       queue.forEach(item -> sizes.addLast(0L));
       queuedBytes = 0;

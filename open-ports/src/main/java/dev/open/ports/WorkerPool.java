@@ -94,8 +94,11 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   private WorkerPool(Config config) {
     this.config = config;
-    this.supervisor = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon()
-        .name("open-" + config.language.id() + "-supervisor").unstarted(r));
+    java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(2, r -> Thread.ofPlatform().daemon()
+            .name("open-" + config.language.id() + "-supervisor").unstarted(r));
+    scheduler.setRemoveOnCancelPolicy(true); // a call's timer, cancelled, lets go of the call
+    this.supervisor = scheduler;
     List<CompletableFuture<WorkerProcess>> starts = new ArrayList<>();
     for (int i = 0; i < config.workers; i++) {
       starts.add(CompletableFuture.supplyAsync(this::startWorker, supervisor));
@@ -108,7 +111,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
       throw cause instanceof WorkerStartException w ? w : new WorkerStartException(
           config.language.id(), 0, "the pool could not start: " + cause, cause);
     }
-    starts.forEach(s -> workers.add(s.join()));
+    starts.forEach(s -> addMember(s.join()));
     long interval = config.pingInterval.toNanos();
     this.healthCheck = supervisor.scheduleWithFixedDelay(this::checkHealth, interval, interval,
         TimeUnit.NANOSECONDS);
@@ -227,6 +230,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   private void submit(Call call) {
     call.future.whenComplete((v, e) -> {
+      call.settled(); // a cancelled call's timer too
       if (call.future.isCancelled()) {
         onCancelled(call);
       }
@@ -242,15 +246,15 @@ public final class WorkerPool implements Backend, AutoCloseable {
     while (!call.isDone()) {
       WorkerProcess worker;
       synchronized (waiting) {
-        if (closed) {
-          call.fail(new IllegalStateException("the " + name() + " pool is closed"));
-          return;
-        }
-        worker = waiting.isEmpty() ? reserveWorker() : null;
-        if (worker == null) {
+        worker = closed ? null : waiting.isEmpty() ? reserveWorker() : null;
+        if (worker == null && !closed) {
           waiting.addLast(call);
           return;
         }
+      }
+      if (worker == null) { // closed; failed outside the lock, which its callbacks must not hold
+        call.fail(new IllegalStateException("the " + name() + " pool is closed"));
+        return;
       }
       if (worker.send(call)) {
         recycleIfDue(worker);
@@ -295,8 +299,15 @@ public final class WorkerPool implements Backend, AutoCloseable {
       if (worker.send(next)) {
         recycleIfDue(worker);
       } else {
+        boolean poolClosed;
         synchronized (waiting) {
-          waiting.addFirst(next);
+          poolClosed = closed;
+          if (!poolClosed) {
+            waiting.addFirst(next);
+          }
+        }
+        if (poolClosed) { // close() has emptied the queue already: nothing would take it again
+          next.fail(new CancellationException("the " + name() + " pool was closed"));
         }
       }
     }
@@ -330,13 +341,13 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   /** A call's timeout: it counts from when the call starts on a worker. */
   private void onTimeout(WorkerProcess worker, Call call) {
-    if (call.isDone() || worker.running() != call) {
+    if (call.isDone()) {
       return;
     }
-    WorkerTimeoutException timeout = new WorkerTimeoutException(name(), worker.pid(),
-        call.function, config.callTimeout, worker.tailLines());
-    call.fail(timeout);
-    worker.killWith(new WorkerCrashedException(name(), worker.pid(),
+    // Killed only if the call is still the one running: one that ended just now is not timed
+    // out, and the call that started after it is not to blame.
+    worker.killIfRunning(call, new WorkerTimeoutException(name(), worker.pid(), call.function,
+        config.callTimeout, worker.tailLines()), new WorkerCrashedException(name(), worker.pid(),
         "was killed after a call of " + call.function + " exceeded its timeout of "
             + config.callTimeout, null, worker.tailLines(), null));
   }
@@ -365,11 +376,12 @@ public final class WorkerPool implements Backend, AutoCloseable {
    */
   private void awaitCancel(WorkerProcess worker, Call call) {
     supervisor.schedule(() -> {
-      if (worker.owns(call) && worker.running() == call) {
-        LOG.warn("{} did not answer the cancel of {} within {}; killing it", worker,
+      String why = "it did not answer the cancel of " + call.function + " within "
+          + config.cancelGrace;
+      if (worker.killIfRunning(call, null, new WorkerCrashedException(name(), worker.pid(),
+          "was killed: " + why, null, worker.tailLines(), null))) {
+        LOG.warn("{} did not answer the cancel of {} within {}; killed it", worker,
             call.function, config.cancelGrace);
-        worker.kill("it did not answer the cancel of " + call.function + " within "
-            + config.cancelGrace);
       }
     }, config.cancelGrace.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -429,15 +441,19 @@ public final class WorkerPool implements Backend, AutoCloseable {
     public void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted) {
       alive.remove(worker);
       boolean member = workers.remove(worker); // recycled workers left the list already
-      if (closed) {
+      boolean poolClosed;
+      synchronized (waiting) { // decided under the lock that close() empties the queue with
+        poolClosed = closed;
+        if (!poolClosed) {
+          for (int i = unstarted.size() - 1; i >= 0; i--) {
+            waiting.addFirst(unstarted.get(i)); // first in line again, in their order
+          }
+        }
+      }
+      if (poolClosed) {
         unstarted.forEach(c -> c.fail(new CancellationException("the " + name()
             + " pool was closed")));
         return;
-      }
-      synchronized (waiting) {
-        for (int i = unstarted.size() - 1; i >= 0; i--) {
-          waiting.addFirst(unstarted.get(i)); // first in line again, in their order
-        }
       }
       if (!unstarted.isEmpty()) {
         LOG.debug("{} calls that {} held but had not started go to other workers",
@@ -453,6 +469,17 @@ public final class WorkerPool implements Backend, AutoCloseable {
         replaceAfter(delay);
       }
       drainSoon();
+    }
+  }
+
+  /**
+   * Makes a started worker a member. One that died between its hello and now was no member when
+   * its death was reported, so nobody replaced it: replace it here.
+   */
+  private void addMember(WorkerProcess worker) {
+    workers.add(worker);
+    if (worker.state() == WorkerProcess.State.DEAD && workers.remove(worker) && !closed) {
+      replaceAfter(backoff(1));
     }
   }
 
@@ -477,7 +504,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
           replacement.kill("the pool closed while it started");
           return;
         }
-        workers.add(replacement);
+        addMember(replacement);
         LOG.info("started {} to replace a worker ({} restarts so far)", replacement,
             restarts.get());
         drainSoon();
@@ -502,12 +529,12 @@ public final class WorkerPool implements Backend, AutoCloseable {
   }
 
   private void recycle(WorkerProcess worker, String why) {
-    if (worker.state() != WorkerProcess.State.READY || closed) {
+    // Only the one that drains it, and finds it still a member, replaces it: a recycle racing
+    // another, or the worker's death, must not start a second replacement.
+    if (closed || !worker.drain() || !workers.remove(worker)) {
       return;
     }
-    worker.drain();
-    LOG.info("recycling {}: {}", worker, why);
-    workers.remove(worker); // no new calls; it finishes its own, then exits (not a death)
+    LOG.info("recycling {}: {}", worker, why); // no new calls; it finishes its own, then exits
     replaceAfter(Duration.ZERO);
     if (worker.inFlight() == 0) {
       worker.retire();

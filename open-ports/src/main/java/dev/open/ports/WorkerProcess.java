@@ -129,6 +129,9 @@ final class WorkerProcess {
   private volatile long rss = -1;
   private volatile WorkerCrashedException deathCause;
   private volatile long killedNanos;
+  /** The call a kill was for, and what it fails with (guarded by callsLock), or null. */
+  private Call blamed;
+  private WorkerException blamedFailure;
   /** When the running call started (became the oldest the worker holds). */
   private volatile long runningSinceNanos;
   /** A moving average of how long the worker's calls run, or 0 before the first. */
@@ -168,18 +171,29 @@ final class WorkerProcess {
     String name = "open-" + config.language.id() + "-" + number;
     Thread.ofPlatform().daemon().name(name + "-stderr").start(worker::pumpStderr);
     Thread.ofPlatform().daemon().name(name + "-reader").start(worker::readFrames);
-    // The reader notices an exit by the end of stdout, unless a child process inherited it and
-    // keeps it open: then the exit itself ends the worker, once the reader has had its chance.
-    process.onExit().thenRun(() -> CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS)
-        .execute(() -> {
-          if (!worker.dead.get()) {
-            if (!worker.waitsForConsumer()) {
-              LOG.warn("{} exited but its stdout stayed open (held by a child process?)", worker);
-            }
-            worker.die(() -> worker.crashed("exited", null));
-          }
-        }));
+    process.onExit().thenRun(worker::afterExit);
     return worker;
+  }
+
+  /**
+   * The reader notices an exit by the end of stdout, unless a child process inherited it and
+   * keeps it open: then the exit itself ends the worker, once the reader has had 2 s to read
+   * what the worker wrote before it exited. While the reader waits for a lagging stream
+   * consumer, it has frames still to read (answers that came before the exit): the check waits
+   * with it.
+   */
+  private void afterExit() {
+    CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS).execute(() -> {
+      if (dead.get()) {
+        return;
+      }
+      if (waitsForConsumer()) {
+        afterExit();
+        return;
+      }
+      LOG.warn("{} exited but its stdout stayed open (held by a child process?)", this);
+      die(() -> crashed("exited", null));
+    });
   }
 
   /**
@@ -333,7 +347,11 @@ final class WorkerProcess {
             "worker speaks protocol " + frame.header().get("protocol") + ", this host speaks 1");
       }
       hello = frame.header();
-      state = State.READY;
+      synchronized (this) {
+        if (state == State.STARTING) {
+          state = State.READY;
+        }
+      }
       handshake.countDown();
       return;
     }
@@ -589,6 +607,7 @@ final class WorkerProcess {
     try {
       long id;
       boolean running;
+      boolean cancelSent;
       callsLock.lock();
       try {
         if (closedToCalls || stopSent) {
@@ -600,6 +619,9 @@ final class WorkerProcess {
         held.addLast(call);
         byId.put(id, call);
         running = held.size() == 1;
+        // A cancel from now on finds the call attached and sends its own cancel frame; one that
+        // came before did not, and this send must.
+        cancelSent = !call.isDone();
       } finally {
         callsLock.unlock();
       }
@@ -624,15 +646,29 @@ final class WorkerProcess {
         listener.onCallFinished(this);
       } catch (IOException e) {
         // The pipe broke: the process is dying; the call was not delivered, so die() hands it
-        // back to the pool.
+        // back to the pool. No later call may be written after a frame cut short.
+        closeToCalls();
         process.destroyForcibly();
       } catch (Throwable e) { // an OutOfMemoryError mid-frame: the stream is cut, the worker lost
+        closeToCalls();
         killWith(crashed("was killed: a call could not be written to it (" + e + ")", e));
+      }
+      if (call.isDone() && !cancelSent) { // cancelled while the frame went out
+        cancel(id);
       }
     } finally {
       writeLock.unlock();
     }
     return true;
+  }
+
+  private void closeToCalls() {
+    callsLock.lock();
+    try {
+      closedToCalls = true;
+    } finally {
+      callsLock.unlock();
+    }
   }
 
   /** Takes a call that never went out off the worker. */
@@ -806,6 +842,29 @@ final class WorkerProcess {
     return killed != 0 && !dead.get() && System.nanoTime() - killed > ago.toNanos();
   }
 
+  /**
+   * Kills the worker for its running call, if {@code call} is still that call: a timeout or an
+   * unanswered cancel. Decided under the calls' lock, so that a call which finished meanwhile
+   * is not blamed, nor the one that started after it; that call then fails with {@code
+   * callFailure} (or the death's cause when null).
+   *
+   * @return whether the worker was killed
+   */
+  boolean killIfRunning(Call call, WorkerException callFailure, WorkerCrashedException cause) {
+    callsLock.lock();
+    try {
+      if (closedToCalls || held.peekFirst() != call) {
+        return false;
+      }
+      blamed = call;
+      blamedFailure = callFailure;
+    } finally {
+      callsLock.unlock();
+    }
+    killWith(cause);
+    return true;
+  }
+
   /** Kills the process; its running call fails with "was killed: reason". */
   void kill(String reason) {
     killWith(crashed("was killed: " + reason, null));
@@ -819,7 +878,7 @@ final class WorkerProcess {
     if (killedNanos == 0) {
       killedNanos = System.nanoTime();
     }
-    state = State.DEAD;
+    markDead();
     process.destroyForcibly();
   }
 
@@ -831,17 +890,23 @@ final class WorkerProcess {
     if (!dead.compareAndSet(false, true)) {
       return;
     }
-    state = State.DEAD;
+    markDead();
     awaitExit();
     WorkerCrashedException cause = deathCause != null ? deathCause : observed.get();
     deathCause = cause;
     Call running = null;
+    WorkerException runningFailure = cause;
     List<Call> unstarted = new ArrayList<>();
     callsLock.lock();
     try {
       closedToCalls = true;
       Call first = held.peekFirst();
-      if (first != null && first.id() <= writtenId) {
+      if (blamed != null) { // killed for one call: that one, if the worker still holds it
+        running = first == blamed ? blamed : null;
+        if (blamedFailure != null) {
+          runningFailure = blamedFailure;
+        }
+      } else if (first != null && first.id() <= writtenId) {
         running = first; // delivered: it ran, or was about to
       }
       for (Call call : held) {
@@ -856,11 +921,11 @@ final class WorkerProcess {
     }
     load.addAndGet(-(unstarted.size() + (running != null ? 1 : 0)));
     unstarted.forEach(Call::detach);
-    if (running != null) {
-      running.fail(cause);
-    }
     ChildProcesses.unregister(process);
-    listener.onDeath(this, cause, unstarted);
+    listener.onDeath(this, cause, unstarted); // the others go elsewhere first: callbacks of the
+    if (running != null) {                    // failed call's future may take their time
+      running.fail(runningFailure);
+    }
   }
 
   /** Waits briefly for the process to end, so that its exit status is known. */
@@ -891,10 +956,17 @@ final class WorkerProcess {
     return state;
   }
 
-  void drain() {
+  /** Stops the worker taking calls, if it takes them; returns whether this call did that. */
+  synchronized boolean drain() {
     if (state == State.READY) {
       state = State.DRAINING;
+      return true;
     }
+    return false;
+  }
+
+  private synchronized void markDead() {
+    state = State.DEAD;
   }
 
   /** Returns how many calls the worker holds or is about to be sent. */

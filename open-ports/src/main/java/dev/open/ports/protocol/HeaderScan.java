@@ -53,6 +53,7 @@ final class HeaderScan {
   private Found object() throws Malformed {
     expect('{');
     String kind = null;
+    boolean kindSeen = false;
     long id = -1;
     skipSpace();
     if (peek() == '}') {
@@ -63,9 +64,10 @@ final class HeaderScan {
         expect(':');
         skipSpace();
         if ("kind".equals(key)) {
-          if (kind != null || peek() != '"') {
+          if (kindSeen || peek() != '"') {
             throw Malformed.INSTANCE;
           }
+          kindSeen = true;
           kind = string(true);
         } else if ("id".equals(key)) {
           if (id >= 0) {

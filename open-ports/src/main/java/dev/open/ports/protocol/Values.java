@@ -136,15 +136,19 @@ public final class Values {
     checkDepth(level, "a " + value.getClass().getSimpleName());
     if (value instanceof Map<?, ?> map) {
       ObjectNode object = NODES.objectNode();
+      // A map whose one key starts with $ is escaped as {"$map": {...}}: a level deeper.
+      boolean dollarKey = map.size() == 1 && map.keySet().iterator().next() instanceof String only
+          && only.startsWith("$");
+      int inner = dollarKey ? level + 2 : level + 1;
       for (Map.Entry<?, ?> e : map.entrySet()) {
         if (!(e.getKey() instanceof String key)) {
           throw new IllegalArgumentException("map keys must be strings, got "
               + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
         }
-        object.set(key, encode(e.getValue(), buffers, level + 1));
+        object.set(key, encode(e.getValue(), buffers, inner));
       }
       if (object.size() == 1 && object.fieldNames().next().startsWith("$")) {
-        checkDepth(level + 1, "a $map escape"); // {"$map": {...}} adds a level
+        checkDepth(level + 1, "a $map escape");
         ObjectNode escaped = NODES.objectNode();
         escaped.set("$map", object);
         return escaped;

@@ -175,6 +175,16 @@ class FrameLimitsTest {
     assertThatThrownBy(() -> Values.encode(tooDeep, new ArrayList<>()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at level 513");
 
+    // A map with a single $-key is escaped as {"$map": {...}}: its values sit a level deeper.
+    Object fits = List.of();
+    for (int level = 3; level < FrameCodec.MAX_DEPTH; level++) { // levels 3..512 under a map
+      fits = List.of(fits);
+    }
+    Object inside = fits;
+    assertThat(Values.encode(java.util.Map.of("k", inside), new ArrayList<>())).isNotNull();
+    assertThatThrownBy(() -> Values.encode(java.util.Map.of("$k", inside), new ArrayList<>()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at level 513");
+
     BigInteger widest = BigInteger.TEN.pow(FrameCodec.MAX_NUMBER_DIGITS).subtract(BigInteger.ONE);
     assertThat(Values.encode(widest.negate(), new ArrayList<>()).bigIntegerValue())
         .isEqualTo(widest.negate());
