@@ -145,8 +145,10 @@ public final class RunReport {
     }
     NodeReport report = outcomes.report(index);
     if (report.status() != NodeStatus.SUCCEEDED) {
+      Throwable error = report.error();
       throw new DagExecutionException("node '" + node.name() + "' of DAG '" + dag.name() + "' "
-          + report.status().name().toLowerCase(java.util.Locale.ROOT), report.error());
+          + report.status().name().toLowerCase(java.util.Locale.ROOT)
+          + (error == null ? "" : ": " + error.getMessage()), error);
     }
     return (T) outcomes.result(index);
   }

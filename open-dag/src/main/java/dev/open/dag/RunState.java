@@ -832,7 +832,8 @@ final class RunState implements Execution {
   private Throwable errorOf(int i, int s) {
     if (s == SKIPPED) {
       int c = culprit[i];
-      return new TaskSkippedException(dag.node(i).name, c == 0 ? null : dag.node(c - 1).name);
+      return new TaskSkippedException(dag.node(i).name, c == 0 ? null : dag.node(c - 1).name,
+          c == 0 ? null : errors[c - 1]);
     }
     if (s == CANCELLED && errors[i] == null) {
       return cancelCause.get();

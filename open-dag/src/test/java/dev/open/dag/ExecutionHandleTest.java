@@ -68,11 +68,15 @@ class ExecutionHandleTest {
         .cause().isInstanceOf(TaskFailedException.class);
     assertThatThrownBy(() -> run.future(child).get()).isInstanceOf(ExecutionException.class)
         .cause().isInstanceOf(TaskSkippedException.class)
-        .hasMessage("task 'child' was skipped because 'bad' failed");
+        .hasMessageStartingWith("task 'child' was skipped because 'bad' failed: ")
+        .hasRootCauseMessage("nope");
     RunReport report = run.await();
     assertThatThrownBy(() -> report.result(child)).isInstanceOf(DagExecutionException.class)
-        .hasMessage("node 'child' of DAG 'fail' skipped")
-        .hasCauseInstanceOf(TaskSkippedException.class);
+        .hasMessageStartingWith("node 'child' of DAG 'fail' skipped: task 'child' was skipped "
+            + "because 'bad' failed: ")
+        .hasMessageContaining("nope")
+        .hasCauseInstanceOf(TaskSkippedException.class)
+        .hasRootCauseInstanceOf(IllegalStateException.class);
     assertThatThrownBy(report::orThrow).isInstanceOf(DagExecutionException.class)
         .hasMessageContaining("DAG 'fail' failed: 0 succeeded, 1 failed, 1 skipped")
         .hasCauseInstanceOf(TaskFailedException.class);

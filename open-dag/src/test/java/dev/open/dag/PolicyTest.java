@@ -319,7 +319,10 @@ class PolicyTest {
     assertThat(report.node("child").status()).isEqualTo(NodeStatus.SKIPPED);
     assertThat(report.node("grandchild").status()).isEqualTo(NodeStatus.SKIPPED);
     assertThat(report.node("grandchild").error()).isInstanceOf(TaskSkippedException.class)
-        .hasMessage("task 'grandchild' was skipped because 'bad' failed");
+        .hasMessageStartingWith("task 'grandchild' was skipped because 'bad' failed: ")
+        .hasMessageContaining("bad input")
+        .hasRootCauseInstanceOf(IllegalStateException.class)
+        .hasRootCauseMessage("bad input");
     assertThat(report.node("slow").status()).isEqualTo(NodeStatus.CANCELLED);
     assertThat(report.node("afterSlow").status()).isEqualTo(NodeStatus.CANCELLED);
     assertThat(report.node("afterSlow").error()).isInstanceOf(RunCancelledException.class)
