@@ -91,11 +91,7 @@ final class Call {
   void detach() {
     this.worker = null;
     this.id = 0;
-    Future<?> armed = timer;
-    if (armed != null) {
-      armed.cancel(false);
-      timer = null;
-    }
+    settled(); // its timer was for that worker; the next one arms its own
   }
 
   WorkerProcess worker() {

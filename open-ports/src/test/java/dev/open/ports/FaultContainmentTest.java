@@ -1,11 +1,11 @@
 package dev.open.ports;
 
-import static dev.open.ports.PythonWorkers.REPO;
+import static dev.open.ports.PythonWorkers.failure;
+import static dev.open.ports.PythonWorkers.join;
+import static dev.open.ports.PythonWorkers.withHostileTasks;
 import static dev.open.ports.PythonWorkers.eventually;
-import static dev.open.ports.PythonWorkers.gone;
 import static dev.open.ports.PythonWorkers.pool;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -49,33 +48,14 @@ class FaultContainmentTest {
   Path dir;
 
   private WorkerPool start(WorkerPool.Builder builder) {
-    WorkerPool pool = builder.withModulePath(REPO.resolve("open-ports/src/test/python"))
-        .withAllowedModules("hostile_tasks").build();
+    WorkerPool pool = withHostileTasks(builder).build();
     pools.add(pool);
     return pool;
   }
 
   @AfterEach
   void closeAndCheckNoWorkerIsLeft() {
-    List<Long> pids = new ArrayList<>();
-    for (WorkerPool pool : pools) {
-      pids.addAll(pool.pids());
-      pool.close();
-    }
-    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).as("worker %d is gone", pid).isTrue());
-  }
-
-  private static Object join(CompletableFuture<Object> future) {
-    try {
-      return future.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    Throwable t = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
-    return t instanceof ExecutionException ? t.getCause() : t;
+    PythonWorkers.closeAndCheckNoWorkerIsLeft(pools);
   }
 
   /** Starts a call that creates a marker file once it runs, and waits for the marker. */

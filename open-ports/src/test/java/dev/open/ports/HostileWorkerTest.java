@@ -1,6 +1,8 @@
 package dev.open.ports;
 
-import static dev.open.ports.PythonWorkers.REPO;
+import static dev.open.ports.PythonWorkers.failure;
+import static dev.open.ports.PythonWorkers.join;
+import static dev.open.ports.PythonWorkers.withHostileTasks;
 import static dev.open.ports.PythonWorkers.eventually;
 import static dev.open.ports.PythonWorkers.gone;
 import static dev.open.ports.PythonWorkers.pool;
@@ -36,8 +38,7 @@ class HostileWorkerTest {
 
   /** A pool of one worker that may call the hostile tasks; fast health checks. */
   private WorkerPool start(WorkerPool.Builder builder) {
-    WorkerPool pool = builder.withModulePath(REPO.resolve("open-ports/src/test/python"))
-        .withAllowedModules("hostile_tasks").build();
+    WorkerPool pool = withHostileTasks(builder).build();
     pools.add(pool);
     return pool;
   }
@@ -51,25 +52,7 @@ class HostileWorkerTest {
 
   @AfterEach
   void closeAndCheckNoWorkerIsLeft() {
-    List<Long> pids = new ArrayList<>();
-    for (WorkerPool pool : pools) {
-      pids.addAll(pool.pids());
-      pool.close();
-    }
-    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).as("worker %d is gone", pid).isTrue());
-  }
-
-  private static Object join(CompletableFuture<Object> future) {
-    try {
-      return future.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    Throwable t = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
-    return t instanceof ExecutionException ? t.getCause() : t;
+    PythonWorkers.closeAndCheckNoWorkerIsLeft(pools);
   }
 
   /** The pool replaced {@code pid} and answers on the replacement. */

@@ -1,10 +1,16 @@
 package dev.open.ports;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /** Test fixtures: the interpreter under test and the task modules of python-worker/. */
@@ -53,5 +59,36 @@ final class PythonWorkers {
   /** Returns whether a process is gone (exited and reaped). */
   static boolean gone(long pid) {
     return ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true);
+  }
+
+  /** Adds open-ports/src/test/python, and allows its {@code hostile_tasks} module. */
+  static WorkerPool.Builder withHostileTasks(WorkerPool.Builder builder) {
+    return builder.withModulePath(REPO.resolve("open-ports/src/test/python"))
+        .withAllowedModules("hostile_tasks");
+  }
+
+  /** Returns a call's value, failing the test if it fails or takes over a minute. */
+  static Object join(CompletableFuture<Object> future) {
+    try {
+      return future.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Returns why a call failed (unwrapped), or what waiting for it threw. */
+  static Throwable failure(CompletableFuture<?> future) {
+    Throwable t = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
+    return t instanceof ExecutionException ? t.getCause() : t;
+  }
+
+  /** Closes the pools and checks that none of their workers is left. */
+  static void closeAndCheckNoWorkerIsLeft(List<WorkerPool> pools) {
+    List<Long> pids = new ArrayList<>();
+    for (WorkerPool pool : pools) {
+      pids.addAll(pool.pids());
+      pool.close();
+    }
+    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).as("worker %d is gone", pid).isTrue());
   }
 }

@@ -2,6 +2,8 @@ package dev.open.ports;
 
 import static dev.open.ports.PythonWorkers.assumeNumpy;
 import static dev.open.ports.PythonWorkers.eventually;
+import static dev.open.ports.PythonWorkers.failure;
+import static dev.open.ports.PythonWorkers.join;
 import static dev.open.ports.PythonWorkers.gone;
 import static dev.open.ports.PythonWorkers.pool;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,7 +23,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -46,27 +47,9 @@ class WorkerPoolTest {
 
   @AfterEach
   void closeAndCheckNoWorkerIsLeft() {
-    List<Long> pids = new ArrayList<>();
-    for (WorkerPool pool : pools) {
-      pids.addAll(pool.pids());
-      pool.close();
-    }
-    assertThat(pids).allSatisfy(pid -> assertThat(gone(pid)).as("worker %d is gone", pid).isTrue());
+    PythonWorkers.closeAndCheckNoWorkerIsLeft(pools);
     assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList())
         .as("live child processes").isEmpty();
-  }
-
-  private static Object join(CompletableFuture<Object> future) {
-    try {
-      return future.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    Throwable t = catchThrowable(() -> future.get(60, TimeUnit.SECONDS));
-    return t instanceof java.util.concurrent.ExecutionException ? t.getCause() : t;
   }
 
   @Test
