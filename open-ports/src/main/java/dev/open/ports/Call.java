@@ -13,9 +13,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.open.ports.protocol.FrameCodec;
-import dev.open.ports.protocol.ProtocolException;
-import dev.open.ports.protocol.Values;
+import dev.open.ports.internal.protocol.FrameCodec;
+import dev.open.ports.internal.protocol.ProtocolException;
+import dev.open.ports.internal.protocol.Values;
 
 /**
  * One call on its way through a pool: its function and encoded arguments, the future the caller

@@ -22,7 +22,7 @@ import dev.open.dag.array.NDArray;
  *
  * Anything else is a {@link ClassCastException} naming both types and the function.
  */
-public final class ResultTypes {
+final class ResultTypes {
   private ResultTypes() {}
 
   /**
@@ -34,7 +34,7 @@ public final class ResultTypes {
    * @return the converted value
    * @throws ClassCastException when there is no conversion
    */
-  public static Object convert(Object value, Class<?> type, String function) {
+  static Object convert(Object value, Class<?> type, String function) {
     if (value == null || type.isInstance(value)) {
       return value;
     }

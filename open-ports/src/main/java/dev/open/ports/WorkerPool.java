@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 import dev.open.dag.FunctionRef;
 import dev.open.dag.spi.Backend;
 import dev.open.dag.spi.Invocation;
-import dev.open.ports.protocol.FrameCodec;
+import dev.open.ports.internal.protocol.FrameCodec;
 
 /**
  * A supervised pool of Python or Julia worker processes, and the DAG {@link Backend} that runs
@@ -138,7 +138,8 @@ public final class WorkerPool implements Backend, AutoCloseable {
    * Returns a reference to a worker function for {@link dev.open.dag.DagBuilder#call}.
    *
    * @param function {@code "module:function"}, in an allowed module
-   * @param resultType the Java type of its results (see {@link ResultTypes})
+   * @param resultType the Java type of its results (see <a
+   *     href="package-summary.html#values">Values</a>)
    * @param <R> the result type
    * @return the reference
    */
@@ -151,7 +152,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
    * Calls {@code function} with positional arguments.
    *
    * @param function {@code "module:function"}, in an allowed module
-   * @param args the arguments (see {@link dev.open.ports.protocol.Values} for the types)
+   * @param args the arguments (see <a href="package-summary.html#values">Values</a> for the types)
    * @return the result: a value, or the list of chunks when the function yielded them (at most
    *     the frame limit's worth of chunk frames: beyond it the call fails with a {@link
    *     WorkerException} and is cancelled; use {@link #stream} for more); failing with {@link

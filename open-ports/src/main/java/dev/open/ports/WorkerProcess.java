@@ -30,10 +30,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.open.ports.protocol.Frame;
-import dev.open.ports.protocol.FrameCodec;
-import dev.open.ports.protocol.ProtocolException;
-import dev.open.ports.protocol.Values;
+import dev.open.ports.internal.protocol.Frame;
+import dev.open.ports.internal.protocol.FrameCodec;
+import dev.open.ports.internal.protocol.ProtocolException;
+import dev.open.ports.internal.protocol.Values;
 
 /**
  * One worker process and the host end of its protocol: a thread reading frames from its stdout

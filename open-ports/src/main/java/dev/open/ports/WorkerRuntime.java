@@ -40,10 +40,12 @@ final class WorkerRuntime {
 
   private static Path extract(Language language) {
     String prefix = ROOT + language.id();
-    URL url = WorkerRuntime.class.getClassLoader().getResource(prefix);
+    // A file, not the directory: inside a named module a directory is not a resource.
+    String entry = prefix + "/" + entryPoint(language);
+    URL url = WorkerRuntime.class.getResource("/" + entry);
     if (url == null) {
       throw new WorkerStartException(language.id(), 0, "the " + language.id() + " worker "
-          + "runtime is missing from the classpath (resource " + prefix + ")", null);
+          + "runtime is missing from the classpath (resource " + entry + ")", null);
     }
     try {
       Path target = Files.createTempDirectory("open-" + language.id() + "-runtime-");
@@ -53,7 +55,7 @@ final class WorkerRuntime {
           copyTree(zip.getPath("/" + prefix), target);
         }
       } else {
-        copyTree(Path.of(url.toURI()), target);
+        copyTree(Path.of(url.toURI()).getParent(), target);
       }
       deleteOnExit(target);
       return target;
@@ -61,6 +63,13 @@ final class WorkerRuntime {
       throw new WorkerStartException(language.id(), 0, "cannot extract the " + language.id()
           + " worker runtime: " + e, e);
     }
+  }
+
+  private static String entryPoint(Language language) {
+    return switch (language) {
+      case PYTHON -> "open_worker_main.py";
+      case JULIA -> "open_worker.jl";
+    };
   }
 
   private static FileSystem openZip(URI jar) throws IOException {

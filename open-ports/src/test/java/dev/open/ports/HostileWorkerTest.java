@@ -68,7 +68,7 @@ class HostileWorkerTest {
         .withHealthCheck(Duration.ofMillis(100), Duration.ofSeconds(1)));
     long pid = python.pids().get(0);
     Throwable error = failure(python.call("hostile_tasks:huge_prefix_then_stall",
-        dev.open.ports.protocol.FrameCodec.DEFAULT_MAX_FRAME - 8));
+        dev.open.ports.internal.protocol.FrameCodec.DEFAULT_MAX_FRAME - 8));
 
     assertThat(error).isInstanceOf(WorkerCrashedException.class)
         .hasMessageContaining("bytes of a frame in").hasMessageContaining("slower than");

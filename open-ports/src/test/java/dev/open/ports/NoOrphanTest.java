@@ -13,10 +13,18 @@ import org.junit.jupiter.api.Test;
 /** A worker does not outlive its JVM, even one killed with SIGKILL (no hook runs then). */
 class NoOrphanTest {
 
+  /** The tests may run on the module path; the child runs everything from the class path. */
+  private static String classPathOfThisJvm() {
+    return java.util.stream.Stream.of("jdk.module.path", "java.class.path")
+        .map(System::getProperty)
+        .filter(p -> p != null && !p.isEmpty())
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+  }
+
   @Test
   void workersExitWhenTheirJvmIsKilled() throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process host = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+    Process host = new ProcessBuilder(java.toString(), "-cp", classPathOfThisJvm(),
         OrphanHost.class.getName(), PythonWorkers.PYTHON,
         PythonWorkers.REPO.resolve("python-worker/test_tasks").toString())
         .redirectErrorStream(true).start();

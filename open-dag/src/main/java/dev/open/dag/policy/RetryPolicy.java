@@ -104,13 +104,13 @@ public final class RetryPolicy {
 
   /**
    * Returns the delay before the retry that follows failed attempt {@code attempt}, using {@code
-   * random} (uniform in [0, 1)) for the jitter, so that tests can pin it.
+   * random} (uniform in [0, 1)) for the jitter: the seam through which tests pin it.
    *
    * @param attempt the number of the attempt that failed, starting at 1
    * @param random a number in [0, 1); 0.5 gives the delay without jitter
    * @return the delay to wait, never negative
    */
-  public Duration delayAfter(int attempt, double random) {
+  Duration delayAfter(int attempt, double random) {
     if (attempt < 1) {
       throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
     }

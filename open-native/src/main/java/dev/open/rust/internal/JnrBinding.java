@@ -5,12 +5,8 @@ import java.nio.file.Path;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.annotations.Pinned;
-import jnr.ffi.types.int64_t;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.u_int32_t;
+
+import dev.open.rust.internal.jnr.NativeFunctions;
 
 /**
  * {@link Binding} through JNR-FFI. Heap arrays are {@code @Pinned} (no copy); direct buffers pass
@@ -18,104 +14,10 @@ import jnr.ffi.types.u_int32_t;
  */
 final class JnrBinding implements Binding {
 
-  /** The exports of libopen_native, as JNR maps them. Public only for JNR's generated stub. */
-  public interface Lib {
-    @u_int32_t int on_abi_version();
-
-    void on_noop();
-
-    int on_noop_status(@Pinned @Out byte[] err, @size_t long errCap);
-
-    int on_debug_panic(@Pinned @In byte[] msg, @size_t long len, @Pinned @Out byte[] err,
-        @size_t long errCap);
-
-    int on_matmul_f64(@Pinned @In double[] a, @Pinned @In double[] b, @Pinned @Out double[] c,
-        @size_t long m, @size_t long k, @size_t long n, @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_matmul_f64(ByteBuffer a, ByteBuffer b, ByteBuffer c, @size_t long m, @size_t long k,
-        @size_t long n, @Out byte[] err, @size_t long cap);
-
-    int on_matmul_f32(@Pinned @In float[] a, @Pinned @In float[] b, @Pinned @Out float[] c,
-        @size_t long m, @size_t long k, @size_t long n, @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_matmul_f32(ByteBuffer a, ByteBuffer b, ByteBuffer c, @size_t long m, @size_t long k,
-        @size_t long n, @Out byte[] err, @size_t long cap);
-
-    int on_sum_f64(@Pinned @In double[] x, @size_t long n, @Pinned @Out double[] out,
-        @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_sum_f64(ByteBuffer x, @size_t long n, @Out double[] out, @Out byte[] err,
-        @size_t long cap);
-
-    int on_dot_f64(@Pinned @In double[] x, @Pinned @In double[] y, @size_t long n,
-        @Pinned @Out double[] out, @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_dot_f64(ByteBuffer x, ByteBuffer y, @size_t long n, @Out double[] out,
-        @Out byte[] err, @size_t long cap);
-
-    int on_mean_var_f64(@Pinned @In double[] x, @size_t long n, @Pinned @Out double[] mean,
-        @Pinned @Out double[] var, @u_int32_t int ddof, @Pinned @Out byte[] err,
-        @size_t long cap);
-
-    int on_mean_var_f64(ByteBuffer x, @size_t long n, @Out double[] mean, @Out double[] var,
-        @u_int32_t int ddof, @Out byte[] err, @size_t long cap);
-
-    int on_min_max_f64(@Pinned @In double[] x, @size_t long n, @Pinned @Out double[] min,
-        @Pinned @Out double[] max, @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_min_max_f64(ByteBuffer x, @size_t long n, @Out double[] min, @Out double[] max,
-        @Out byte[] err, @size_t long cap);
-
-    int on_quantiles_f64(@Pinned @In double[] x, @size_t long n, @Pinned @In double[] qs,
-        @size_t long nq, @Pinned @Out double[] out, @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_quantiles_f64(ByteBuffer x, @size_t long n, @In double[] qs, @size_t long nq,
-        @Out double[] out, @Out byte[] err, @size_t long cap);
-
-    @size_t long on_zstd_compress_bound(@size_t long n);
-
-    int on_zstd_compress(@Pinned @In byte[] src, @size_t long srcLen, @Pinned @Out byte[] dst,
-        @size_t long dstCap, int level, @Pinned @Out long[] outLen, @Pinned @Out byte[] err,
-        @size_t long cap);
-
-    int on_zstd_compress(ByteBuffer src, @size_t long srcLen, ByteBuffer dst,
-        @size_t long dstCap, int level, @Out long[] outLen, @Out byte[] err, @size_t long cap);
-
-    @int64_t long on_zstd_frame_content_size(@Pinned @In byte[] src, @size_t long len);
-
-    @int64_t long on_zstd_frame_content_size(ByteBuffer src, @size_t long len);
-
-    int on_zstd_decompress(@Pinned @In byte[] src, @size_t long srcLen, @Pinned @Out byte[] dst,
-        @size_t long dstCap, @Pinned @Out long[] outLen, @Pinned @Out byte[] err,
-        @size_t long cap);
-
-    int on_zstd_decompress(ByteBuffer src, @size_t long srcLen, ByteBuffer dst,
-        @size_t long dstCap, @Out long[] outLen, @Out byte[] err, @size_t long cap);
-
-    int on_blake3(@Pinned @In byte[] data, @size_t long len, @Pinned @Out byte[] out,
-        @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_blake3(ByteBuffer data, @size_t long len, @Out byte[] out, @Out byte[] err,
-        @size_t long cap);
-
-    int on_sha256(@Pinned @In byte[] data, @size_t long len, @Pinned @Out byte[] out,
-        @Pinned @Out byte[] err, @size_t long cap);
-
-    int on_sha256(ByteBuffer data, @size_t long len, @Out byte[] out, @Out byte[] err,
-        @size_t long cap);
-
-    int on_token_counts(@Pinned @In byte[] text, @size_t long len, @Pinned @Out byte[] out,
-        @size_t long outCap, @Pinned @Out long[] outLen, @Pinned @Out byte[] err,
-        @size_t long cap);
-
-    int on_token_counts(ByteBuffer text, @size_t long len, ByteBuffer out, @size_t long outCap,
-        @Out long[] outLen, @Out byte[] err, @size_t long cap);
-  }
-
-  private final Lib lib;
+  private final NativeFunctions lib;
 
   JnrBinding(Path library) {
-    this.lib = LibraryLoader.create(Lib.class)
+    this.lib = LibraryLoader.create(NativeFunctions.class)
         .option(LibraryOption.IgnoreError, true)
         .option(LibraryOption.LoadNow, true)
         .failImmediately()

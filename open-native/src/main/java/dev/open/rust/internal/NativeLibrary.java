@@ -104,7 +104,7 @@ public final class NativeLibrary {
     }
     searched.add("system property " + LIBRARY_PROPERTY + " (not set)");
     String resource = "native/" + platform + "/" + fileName(platform);
-    try (InputStream in = NativeLibrary.class.getClassLoader().getResourceAsStream(resource)) {
+    try (InputStream in = NativeLibrary.class.getResourceAsStream("/" + resource)) {
       if (in == null) {
         searched.add("classpath resource " + resource + " (not found)");
         throw failure(platform, searched, null);

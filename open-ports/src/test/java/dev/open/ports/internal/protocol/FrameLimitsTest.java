@@ -1,4 +1,4 @@
-package dev.open.ports.protocol;
+package dev.open.ports.internal.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

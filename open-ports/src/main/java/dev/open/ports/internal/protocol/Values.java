@@ -1,4 +1,4 @@
-package dev.open.ports.protocol;
+package dev.open.ports.internal.protocol;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
