@@ -25,6 +25,7 @@ import dev.open.bench.wfcommons.WfInstance;
  * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
  * java -jar open-bench.jar recovery [TRIALS]
  * java -jar open-bench.jar chaos [CALLS] [KILLS] [SEED]
+ * java -jar open-bench.jar inflight [TASKS] [SECONDS] [ROUNDS] [JVM options...]
  * java -jar open-bench.jar [JMH options] [benchmark regex]
  * </pre>
  *
@@ -42,6 +43,7 @@ public final class Main {
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
              java -jar open-bench.jar recovery [TRIALS]
              java -jar open-bench.jar chaos [CALLS] [KILLS] [SEED]
+             java -jar open-bench.jar inflight [TASKS] [SECONDS] [ROUNDS] [JVM options...]
              java -jar open-bench.jar [JMH options] [benchmark regex]   (-h for JMH's help)""";
 
   private Main() {}
@@ -56,6 +58,9 @@ public final class Main {
           Arrays.copyOfRange(args, 1, args.length), System.out));
     } else if (args.length > 0 && args[0].equals("chaos")) {
       System.exit(dev.open.bench.ports.ChaosTiming.run(
+          Arrays.copyOfRange(args, 1, args.length), System.out));
+    } else if (args.length > 0 && args[0].equals("inflight")) {
+      System.exit(dev.open.bench.dag.InFlightTiming.run(
           Arrays.copyOfRange(args, 1, args.length), System.out));
     } else if (args.length > 0 && args[0].equals("heap")) {
       System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));

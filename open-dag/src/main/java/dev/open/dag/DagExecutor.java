@@ -24,8 +24,8 @@ import dev.open.dag.policy.Sleeper;
  *
  * <p>Defaults ({@link #defaults()}): {@link FailureMode#FAIL_FAST}, no retries ({@link
  * RetryPolicy#none()}), no timeout, no deadline, no concurrency limits, a new virtual thread per
- * ready node, SLF4J's MDC filled with {@code dag}, {@code node} and {@code attempt} while a task
- * runs.
+ * ready node up to a bound derived from the heap ({@link Builder#withMaxThreads}), SLF4J's MDC
+ * filled with {@code dag}, {@code node} and {@code attempt} while a task runs.
  *
  * <pre>{@code
  * DagExecutor executor = DagExecutor.builder()
@@ -46,6 +46,7 @@ public final class DagExecutor {
   final Duration deadline;
   final Map<String, Integer> limits;
   final int maxParallelism;
+  final int maxThreads;
   final RetryPolicy retry;
   final Duration timeout;
   final List<ExecutionListener> listeners;
@@ -59,6 +60,7 @@ public final class DagExecutor {
     this.deadline = b.deadline;
     this.limits = Collections.unmodifiableMap(new LinkedHashMap<>(b.limits));
     this.maxParallelism = b.maxParallelism;
+    this.maxThreads = b.maxThreads != 0 ? b.maxThreads : defaultMaxThreads();
     this.retry = b.retry == null ? RetryPolicy.none() : b.retry;
     this.timeout = b.timeout;
     this.listeners = List.copyOf(b.listeners);
@@ -141,6 +143,31 @@ public final class DagExecutor {
     return maxParallelism;
   }
 
+  /**
+   * Returns the most threads one run holds at once: see {@link Builder#withMaxThreads}.
+   *
+   * @return the setting, or the default derived from this JVM's maximum heap
+   */
+  public int maxThreads() {
+    return maxThreads;
+  }
+
+  /**
+   * The default of {@link Builder#withMaxThreads}: one thread per {@value #HEAP_BYTES_PER_THREAD}
+   * bytes of the maximum heap, at least {@value #MIN_DEFAULT_THREADS}.
+   */
+  static int defaultMaxThreads() {
+    long byHeap = Runtime.getRuntime().maxMemory() / HEAP_BYTES_PER_THREAD;
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_DEFAULT_THREADS, byHeap));
+  }
+
+  /**
+   * A sleeping virtual thread holds about 1 KiB of heap (its stack chunk and Thread object,
+   * measured: docs/benchmarks.md); the default leaves the other half of the heap to the tasks.
+   */
+  static final long HEAP_BYTES_PER_THREAD = 2048;
+  static final int MIN_DEFAULT_THREADS = 4096;
+
   /** Returns the retry policy of nodes that have none of their own. */
   public RetryPolicy defaultRetry() {
     return retry;
@@ -160,6 +187,7 @@ public final class DagExecutor {
     private Duration deadline;
     private final Map<String, Integer> limits = new LinkedHashMap<>();
     private int maxParallelism;
+    private int maxThreads;
     private RetryPolicy retry;
     private Duration timeout;
     private final List<ExecutionListener> listeners = new ArrayList<>();
@@ -236,6 +264,30 @@ public final class DagExecutor {
         throw new IllegalStateException("maxParallelism was already set to " + maxParallelism);
       }
       this.maxParallelism = tasks;
+      return this;
+    }
+
+    /**
+     * Limits how many threads one run holds at once. A task holds its thread while it runs,
+     * sleeps in a retry's backoff or waits on a backend; a ready task beyond the limit waits,
+     * holding no thread (4 bytes for a node, nothing for an element of a map node), until a
+     * thread frees up. Unlike {@link #withMaxParallelism} this is not a policy but a bound on
+     * memory: a sleeping virtual thread holds about 1 KiB of heap.
+     *
+     * <p>Default: one thread per 2 KiB of the maximum heap ({@code -Xmx}), at least 4,096 —
+     * 1,048,576 threads in a 2 GiB heap, enough for a million tasks in flight at once.
+     *
+     * @param threads at least 1
+     * @return this builder
+     */
+    public Builder withMaxThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("maxThreads must be >= 1, was " + threads);
+      }
+      if (maxThreads != 0) {
+        throw new IllegalStateException("maxThreads was already set to " + maxThreads);
+      }
+      this.maxThreads = threads;
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.open.dag;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
@@ -39,9 +40,10 @@ import dev.open.dag.policy.RetryPolicy;
  * each finishing parent decrements it; the thread that brings it to zero makes node i ready. A
  * ready node runs on a new thread of the executor, except one ready child per finishing node,
  * which the finishing thread runs itself (a chain runs on one thread, without hand-offs). A run
- * has at most {@link #MAX_THREADS} threads: beyond that, ready nodes wait on a stack of ints that
- * every thread drains before it ends, so a huge fan-out costs 4 bytes per waiting node rather
- * than an unstarted thread each.
+ * has at most {@link DagExecutor#maxThreads()} threads: beyond that, ready nodes wait on a stack
+ * of ints, and the unstarted elements of a map node behind a cursor, which every thread drains
+ * before it ends; so a huge fan-out costs 4 bytes per waiting node (nothing per waiting element)
+ * rather than an unstarted thread each.
  *
  * <p>Every node moves through {@code PENDING → RUNNING → SUCCEEDED | FAILED | CANCELLED}, or from
  * {@code PENDING} (via {@code DOOMED}, once an ancestor failed) straight to {@code SKIPPED} or
@@ -89,15 +91,18 @@ final class RunState implements Execution {
 
   private final AtomicInteger remaining;
   private final LongAdder nRunning = new LongAdder();
-  private final LongAdder[] nFinished = {
-      new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+  /** Finished nodes per {@link NodeStatus}, indexed by its ordinal (see {@link #statusOf}). */
+  private final LongAdder[] nFinished = new LongAdder[NodeStatus.values().length];
 
-  /** Threads the run may have at once; more ready nodes wait for one to free up. */
-  static final int MAX_THREADS = 1 << 16;
+  /** Threads the run may have at once; more ready nodes and elements wait for one to free up. */
+  private final int maxThreads;
   private final AtomicInteger threadsAlive = new AtomicInteger();
   private final Object deferredLock = new Object();
+  // Both guarded by deferredLock.
   private int[] deferred = new int[0];
   private int deferredSize;
+  /** Map nodes with elements not yet started for want of threads, oldest first. */
+  private final ArrayDeque<MapRun> deferredMaps = new ArrayDeque<>();
 
   private final Limiter limiter;
   /** Limiter slots per node; null where the node needs no permit. */
@@ -133,6 +138,10 @@ final class RunState implements Execution {
     this.culprit = new int[n];
     this.running = new AtomicReferenceArray<>(n);
     this.remaining = new AtomicInteger(n);
+    for (int k = 0; k < nFinished.length; k++) {
+      nFinished[k] = new LongAdder();
+    }
+    this.maxThreads = config.maxThreads;
     this.listener = config.listeners.isEmpty() ? null : new SafeListener(config.listeners);
     int[] capacity = limiterCapacity(config);
     this.limiter = capacity == null ? null : new Limiter(capacity);
@@ -192,11 +201,11 @@ final class RunState implements Execution {
   }
 
   /**
-   * Starts ready node i on a thread of its own, or, when the run already has {@link
-   * #MAX_THREADS} threads, leaves it on the deferred stack for the next thread that frees up.
+   * Starts ready node i on a thread of its own, or, when the run already has {@link #maxThreads}
+   * threads, leaves it on the deferred stack for the next thread that frees up.
    */
   private void submit(int i) {
-    if (threadsAlive.get() < MAX_THREADS) {
+    if (threadsAlive.get() < maxThreads) {
       startThread(i, () -> runOnThisThread(i));
       return;
     }
@@ -252,12 +261,22 @@ final class RunState implements Execution {
       if (i >= 0) {
         continue;
       }
+      ElementClaim claim = claimDeferredElement();
+      if (claim != null) {
+        i = runClaimed(claim);
+        continue;
+      }
       threadsAlive.decrementAndGet();
-      i = popDeferred(); // pushed after our last look, by a thread that saw us alive
-      if (i < 0) {
+      // Pushed after our last look, by a thread that saw us alive.
+      i = popDeferred();
+      claim = i < 0 ? claimDeferredElement() : null;
+      if (i < 0 && claim == null) {
         break;
       }
       threadsAlive.incrementAndGet();
+      if (claim != null) {
+        i = runClaimed(claim);
+      }
     }
     Thread.interrupted(); // a cancellation may have aimed at a node this thread already left
   }
@@ -412,7 +431,7 @@ final class RunState implements Execution {
     }
     releaseInputs(i);
     nRunning.decrement();
-    nFinished[outcome - SUCCEEDED].increment();
+    nFinished[statusOf(outcome).ordinal()].increment();
     state.set(i, outcome);
     completeFuture(i);
     if (listener != null) {
@@ -540,7 +559,7 @@ final class RunState implements Execution {
 
   /** Bookkeeping for a node that ended without starting (skipped or cancelled). */
   private void resolved(int i, int outcome) {
-    nFinished[outcome - SUCCEEDED].increment();
+    nFinished[statusOf(outcome).ordinal()].increment();
     completeFuture(i);
     if (listener != null) {
       TaskEvent event = event(dag.node(i), 0, false, Duration.ZERO, errorOf(i, outcome));
@@ -566,6 +585,8 @@ final class RunState implements Execution {
     final AtomicInteger attempts = new AtomicInteger();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
     final AtomicReferenceArray<Thread> threads;
+    /** The next element no thread has taken yet; element 0 runs on the map node's thread. */
+    final AtomicInteger next = new AtomicInteger(1);
     volatile boolean incomplete;
 
     MapRun(int node, Node<?> def, Object[] items) {
@@ -604,17 +625,55 @@ final class RunState implements Execution {
     if (cancelled) {
       map.interruptAll(); // the sweep may have looked before the MapRun was visible
     }
-    for (int e = 1; e < items.length; e++) {
+    startElements(map);
+    return runClaimed(new ElementClaim(map, 0));
+  }
+
+  /**
+   * Starts the map's elements from its cursor on threads of their own while the run has threads
+   * to spare, and defers the rest to the threads that free up. Runs on a thread of the run, which
+   * looks at the deferred maps before it ends: so no element is left behind.
+   */
+  private void startElements(MapRun map) {
+    while (threadsAlive.get() < maxThreads) {
+      int e = map.next.getAndIncrement();
+      if (e >= map.items.length) {
+        return;
+      }
       switch (admitElement(map, e)) {
         case ACQUIRED -> submitElement(map, e);
         case REJECTED -> submitIfAny(runElement(map, e, false));
         case QUEUED -> { } // started by the limiter when permits free up
       }
     }
-    return switch (admitElement(map, 0)) {
-      case ACQUIRED -> runElement(map, 0, true);
-      case REJECTED -> runElement(map, 0, false);
-      case QUEUED -> -1;
+    if (map.next.get() < map.items.length) {
+      synchronized (deferredLock) {
+        deferredMaps.addLast(map);
+      }
+    }
+  }
+
+  /** An element of a map node that a thread took from its cursor and must run. */
+  private record ElementClaim(MapRun map, int element) {}
+
+  private ElementClaim claimDeferredElement() {
+    synchronized (deferredLock) {
+      for (MapRun map; (map = deferredMaps.peekFirst()) != null; deferredMaps.pollFirst()) {
+        int e = map.next.getAndIncrement();
+        if (e < map.items.length) {
+          return new ElementClaim(map, e);
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Runs a claimed element on this thread; returns the node this thread should run next. */
+  private int runClaimed(ElementClaim claim) {
+    return switch (admitElement(claim.map(), claim.element())) {
+      case ACQUIRED -> runElement(claim.map(), claim.element(), true);
+      case REJECTED -> runElement(claim.map(), claim.element(), false);
+      case QUEUED -> -1; // started by the limiter when permits free up
     };
   }
 
@@ -783,7 +842,7 @@ final class RunState implements Execution {
         results[i] = RELEASED;
       }
     }
-    int[] counts = new int[NodeStatus.values().length];
+    int[] counts = new int[nFinished.length];
     for (int k = 0; k < counts.length; k++) {
       counts[k] = (int) nFinished[k].sum();
     }
@@ -810,13 +869,10 @@ final class RunState implements Execution {
   final class Outcomes {
     NodeReport report(int i) {
       int s = state.get(i);
-      NodeStatus status = switch (s) {
-        case SUCCEEDED -> NodeStatus.SUCCEEDED;
-        case FAILED -> NodeStatus.FAILED;
-        case SKIPPED -> NodeStatus.SKIPPED;
-        case CANCELLED -> NodeStatus.CANCELLED;
-        default -> throw new IllegalStateException("node " + i + " has not finished");
-      };
+      if (s < SUCCEEDED) {
+        throw new IllegalStateException("node " + i + " has not finished");
+      }
+      NodeStatus status = statusOf(s);
       boolean started = startedNanos[i] != 0;
       Node<?> node = dag.node(i);
       return new NodeReport(node.name, node.backend, status, attempts[i],
@@ -929,8 +985,23 @@ final class RunState implements Execution {
   @Override
   public Progress progress() {
     return new Progress(n, (int) nRunning.sum(),
-        (int) nFinished[0].sum(), (int) nFinished[1].sum(),
-        (int) nFinished[2].sum(), (int) nFinished[3].sum());
+        finished(NodeStatus.SUCCEEDED), finished(NodeStatus.FAILED),
+        finished(NodeStatus.SKIPPED), finished(NodeStatus.CANCELLED));
+  }
+
+  private int finished(NodeStatus status) {
+    return (int) nFinished[status.ordinal()].sum();
+  }
+
+  /** The public status of a final state; the scheduler's states are ints for the CAS arrays. */
+  static NodeStatus statusOf(int outcome) {
+    return switch (outcome) {
+      case SUCCEEDED -> NodeStatus.SUCCEEDED;
+      case FAILED -> NodeStatus.FAILED;
+      case SKIPPED -> NodeStatus.SKIPPED;
+      case CANCELLED -> NodeStatus.CANCELLED;
+      default -> throw new IllegalArgumentException("not a final state: " + outcome);
+    };
   }
 
   @Override
