@@ -14,4 +14,5 @@ module dev.open.dag {
   exports dev.open.dag.metrics;
   exports dev.open.dag.policy;
   exports dev.open.dag.spi;
+  exports dev.open.dag.store;
 }
