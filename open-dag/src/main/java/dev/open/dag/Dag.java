@@ -49,6 +49,16 @@ public final class Dag {
     return new DagBuilder(name);
   }
 
+  /** Returns the DAG's declared version ({@link DagBuilder#withVersion}), or {@code ""}. */
+  public String version() {
+    return owner.version;
+  }
+
+  /** Whether nodes cache by default: the DAG's setting, or null for the executor's. */
+  Boolean cacheDefault() {
+    return owner.cache;
+  }
+
   /** Returns the DAG's name. */
   public String name() {
     return name;

@@ -39,6 +39,8 @@ public final class DagBuilder {
   /** Declared nodes not yet defined, by name. */
   private final Map<String, Node<?>> declared = new HashMap<>();
   private Dag built;
+  String version = "";
+  Boolean cache;
 
   DagBuilder(String name) {
     this.name = Objects.requireNonNull(name, "name");
@@ -47,6 +49,42 @@ public final class DagBuilder {
   /** Returns the name of the DAG under construction. */
   public String name() {
     return name;
+  }
+
+  /**
+   * Declares the version of the whole DAG, part of every node's cache key: changing it makes every
+   * node miss the result store once (docs/durability.md). Default: no version.
+   *
+   * @param version any non-blank text
+   * @return this builder
+   */
+  public DagBuilder withVersion(String version) {
+    checkNotBuilt();
+    Objects.requireNonNull(version, "version");
+    if (version.isBlank()) {
+      throw new IllegalArgumentException("version must not be blank");
+    }
+    if (!this.version.isEmpty()) {
+      throw new IllegalStateException("version was already set to '" + this.version + "'");
+    }
+    this.version = version;
+    return this;
+  }
+
+  /**
+   * Sets whether this DAG's nodes are cached by default when the executor has a result store
+   * (each node may say otherwise with {@link NodeSpec#withCache}). Default: the executor's.
+   *
+   * @param cache whether to cache
+   * @return this builder
+   */
+  public DagBuilder withCache(boolean cache) {
+    checkNotBuilt();
+    if (this.cache != null) {
+      throw new IllegalStateException("cache was already set to " + this.cache);
+    }
+    this.cache = cache;
+    return this;
   }
 
   /**

@@ -16,6 +16,8 @@ import dev.open.dag.event.ExecutionListener;
 import dev.open.dag.policy.FailureMode;
 import dev.open.dag.policy.RetryPolicy;
 import dev.open.dag.policy.Sleeper;
+import dev.open.dag.store.ResultStore;
+import dev.open.dag.store.ValueCodecs;
 
 /**
  * Runs DAGs: every node whose inputs have all finished starts at once on a virtual thread of its
@@ -54,6 +56,9 @@ public final class DagExecutor {
   final Sleeper sleeper;
   final InstantSource clock;
   final boolean mdc;
+  final ResultStore store;
+  final ValueCodecs codecs;
+  final boolean cacheByDefault;
 
   private DagExecutor(Builder b) {
     this.failureMode = b.failureMode == null ? FailureMode.FAIL_FAST : b.failureMode;
@@ -68,6 +73,9 @@ public final class DagExecutor {
     this.sleeper = b.sleeper == null ? Sleeper.SYSTEM : b.sleeper;
     this.clock = b.clock == null ? InstantSource.system() : b.clock;
     this.mdc = b.mdc == null || b.mdc;
+    this.store = b.store;
+    this.codecs = b.codecs != null ? b.codecs : b.store != null ? ValueCodecs.standard() : null;
+    this.cacheByDefault = b.cacheByDefault == null || b.cacheByDefault;
   }
 
   /** Returns the executor with every default, as used by {@link Dag#run()}. */
@@ -168,6 +176,11 @@ public final class DagExecutor {
   static final long HEAP_BYTES_PER_THREAD = 2048;
   static final int MIN_DEFAULT_THREADS = 4096;
 
+  /** Returns the result store, if any. */
+  public Optional<ResultStore> resultStore() {
+    return Optional.ofNullable(store);
+  }
+
   /** Returns the retry policy of nodes that have none of their own. */
   public RetryPolicy defaultRetry() {
     return retry;
@@ -188,6 +201,9 @@ public final class DagExecutor {
     private final Map<String, Integer> limits = new LinkedHashMap<>();
     private int maxParallelism;
     private int maxThreads;
+    private ResultStore store;
+    private ValueCodecs codecs;
+    private Boolean cacheByDefault;
     private RetryPolicy retry;
     private Duration timeout;
     private final List<ExecutionListener> listeners = new ArrayList<>();
@@ -288,6 +304,50 @@ public final class DagExecutor {
         throw new IllegalStateException("maxThreads was already set to " + maxThreads);
       }
       this.maxThreads = threads;
+      return this;
+    }
+
+    /**
+     * Keeps node values in {@code store}, content-addressed: before running a node, a run looks
+     * its key up and, on a hit, loads the value instead ({@link NodeStatus#CACHED}); on a miss it
+     * runs the node and stores the value before the node's dependants start. One mechanism gives
+     * both resume after a crash and memoization of unchanged nodes (docs/durability.md).
+     *
+     * @param store the store, such as {@link ResultStore#directory}
+     * @return this builder
+     */
+    public Builder withResultStore(ResultStore store) {
+      Objects.requireNonNull(store, "store");
+      requireUnset(this.store, "resultStore");
+      this.store = store;
+      return this;
+    }
+
+    /**
+     * Sets the codecs that encode values for the result store (default {@link
+     * ValueCodecs#standard()}). A value no codec can encode is computed as usual and not stored;
+     * the report says so.
+     *
+     * @param codecs the codecs
+     * @return this builder
+     */
+    public Builder withValueCodecs(ValueCodecs codecs) {
+      Objects.requireNonNull(codecs, "codecs");
+      requireUnset(this.codecs, "valueCodecs");
+      this.codecs = codecs;
+      return this;
+    }
+
+    /**
+     * Sets whether nodes use the result store unless their DAG or themselves say otherwise
+     * (default true). With false, only nodes (or DAGs) that ask with {@code withCache(true)} do.
+     *
+     * @param cache whether nodes cache by default
+     * @return this builder
+     */
+    public Builder withCacheByDefault(boolean cache) {
+      requireUnset(this.cacheByDefault, "cacheByDefault");
+      this.cacheByDefault = cache;
       return this;
     }
 

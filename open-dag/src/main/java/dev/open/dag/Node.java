@@ -45,6 +45,12 @@ public final class Node<T> {
   Duration timeout;
   Set<String> tags = Set.of();
   boolean retained;
+  /** The backend function a call node calls; null for Java tasks. */
+  FunctionRef<?> function;
+  /** The declared version, part of the node's cache key; "" when none. */
+  String version = "";
+  /** Whether the node's values are stored and looked up; null: the DAG's or executor's default. */
+  Boolean cache;
 
   static final Node<?>[] NO_INPUTS = new Node<?>[0];
 

@@ -16,9 +16,11 @@ import java.util.Optional;
  * @param finishedAt when the node finished, or null if it never started
  * @param error why the node did not succeed ({@link TaskFailedException}, {@link
  *     TaskSkippedException} or {@link RunCancelledException}), or null when it succeeded
+ * @param cache what the result store did for the node, and why ({@link CacheOutcome.Kind#OFF}
+ *     without a store)
  */
 public record NodeReport(String name, String backend, NodeStatus status, int attempts,
-    Instant startedAt, Instant finishedAt, Throwable error) {
+    Instant startedAt, Instant finishedAt, Throwable error, CacheOutcome cache) {
 
   /** Returns how long the node ran, if it started. */
   public Optional<Duration> duration() {

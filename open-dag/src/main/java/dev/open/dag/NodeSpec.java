@@ -40,6 +40,8 @@ public final class NodeSpec {
   private Duration timeout;
   private Set<String> tags;
   private boolean retained;
+  private String version;
+  private Boolean cache;
   private boolean done;
 
   NodeSpec(DagBuilder builder, String name) {
@@ -119,6 +121,45 @@ public final class NodeSpec {
   public NodeSpec retain() {
     checkOpen();
     this.retained = true;
+    return this;
+  }
+
+  /**
+   * Declares the version of this node's code. With a result store, a node's value is looked up by
+   * a key made of its DAG, its name, the versions, the code it calls and its inputs' values; a
+   * Java task's code cannot be hashed, so changing this version is how to say its code changed
+   * (docs/durability.md). Default: no version.
+   *
+   * @param version any non-blank text, such as {@code "2"}
+   * @return this spec
+   */
+  public NodeSpec withVersion(String version) {
+    checkOpen();
+    Objects.requireNonNull(version, "version");
+    if (version.isBlank()) {
+      throw new IllegalArgumentException("version must not be blank");
+    }
+    if (this.version != null) {
+      throw new IllegalStateException("version was already set to '" + this.version + "'");
+    }
+    this.version = version;
+    return this;
+  }
+
+  /**
+   * Says whether this node's values are stored in and looked up from the executor's result store,
+   * overriding the DAG's and the executor's default. Opt out for a task whose value is not a
+   * function of its inputs: one that reads the clock, the network or a file that changes.
+   *
+   * @param cache whether to cache
+   * @return this spec
+   */
+  public NodeSpec withCache(boolean cache) {
+    checkOpen();
+    if (this.cache != null) {
+      throw new IllegalStateException("cache was already set to " + this.cache);
+    }
+    this.cache = cache;
     return this;
   }
 
@@ -283,6 +324,7 @@ public final class NodeSpec {
     Node<R> node = add(Node.Kind.TASK, invoker, inputs);
     if (function != null) {
       node.backend = function.backend().name();
+      node.function = function;
     }
     return node;
   }
@@ -331,6 +373,8 @@ public final class NodeSpec {
     node.timeout = timeout;
     node.tags = tags == null ? Set.of() : tags;
     node.retained = retained;
+    node.version = version == null ? "" : version;
+    node.cache = cache;
     return node;
   }
 

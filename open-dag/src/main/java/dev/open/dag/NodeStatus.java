@@ -9,5 +9,15 @@ public enum NodeStatus {
   /** The task never ran because a node it depends on failed. */
   SKIPPED,
   /** The run was cancelled before the task started, or while it ran. */
-  CANCELLED
+  CANCELLED,
+  /**
+   * The task did not run: its value was loaded from the executor's result store under the node's
+   * key (see {@link NodeReport#cache()}).
+   */
+  CACHED;
+
+  /** Returns whether a node that ended so has a value: {@link #SUCCEEDED} or {@link #CACHED}. */
+  public boolean hasValue() {
+    return this == SUCCEEDED || this == CACHED;
+  }
 }

@@ -10,13 +10,14 @@ package dev.open.dag;
  * @param failed nodes that failed
  * @param skipped nodes skipped because a node they depend on failed
  * @param cancelled nodes cancelled
+ * @param cached nodes whose value was loaded from the result store instead of computed
  */
 public record Progress(int total, int running, int succeeded, int failed, int skipped,
-    int cancelled) {
+    int cancelled, int cached) {
 
   /** Returns the number of nodes that have finished, whatever their status. */
   public int finished() {
-    return succeeded + failed + skipped + cancelled;
+    return succeeded + failed + skipped + cancelled + cached;
   }
 
   /** Returns the number of nodes that have neither started nor finished. */
@@ -26,8 +27,8 @@ public record Progress(int total, int running, int succeeded, int failed, int sk
 
   @Override
   public String toString() {
-    return finished() + "/" + total + " finished (" + succeeded + " succeeded, " + failed
-        + " failed, " + skipped + " skipped, " + cancelled + " cancelled), " + running
-        + " running";
+    return finished() + "/" + total + " finished (" + succeeded + " succeeded, " + cached
+        + " cached, " + failed + " failed, " + skipped + " skipped, " + cancelled
+        + " cancelled), " + running + " running";
   }
 }

@@ -144,7 +144,7 @@ public final class RunReport {
           + "after its last consumer finished; mark it retain() to read it after the run");
     }
     NodeReport report = outcomes.report(index);
-    if (report.status() != NodeStatus.SUCCEEDED) {
+    if (!report.status().hasValue()) {
       Throwable error = report.error();
       throw new DagExecutionException("node '" + node.name() + "' of DAG '" + dag.name() + "' "
           + report.status().name().toLowerCase(java.util.Locale.ROOT)
@@ -169,9 +169,10 @@ public final class RunReport {
 
   /** Returns a one-line summary: counts per status and the run's duration. */
   public String summary() {
-    return count(NodeStatus.SUCCEEDED) + " succeeded, " + count(NodeStatus.FAILED) + " failed, "
-        + count(NodeStatus.SKIPPED) + " skipped, " + count(NodeStatus.CANCELLED)
-        + " cancelled in " + duration().toMillis() + " ms";
+    int cached = count(NodeStatus.CACHED);
+    return count(NodeStatus.SUCCEEDED) + " succeeded, " + (cached > 0 ? cached + " cached, " : "")
+        + count(NodeStatus.FAILED) + " failed, " + count(NodeStatus.SKIPPED) + " skipped, "
+        + count(NodeStatus.CANCELLED) + " cancelled in " + duration().toMillis() + " ms";
   }
 
   @Override

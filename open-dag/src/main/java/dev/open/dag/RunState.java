@@ -65,6 +65,7 @@ final class RunState implements Execution {
   static final int FAILED = 4;
   static final int SKIPPED = 5;
   static final int CANCELLED = 6;
+  static final int CACHED = 7;
 
   /** Stands in for a value dropped after its last consumer, so that null stays a value. */
   private static final Object RELEASED = new Object();
@@ -108,6 +109,8 @@ final class RunState implements Execution {
   /** Limiter slots per node; null where the node needs no permit. */
   private final int[][] slots;
   private final ExecutionListener listener;
+  /** The run's use of the executor's result store; null without one. */
+  private final NodeCache cache;
 
   private volatile boolean cancelled;
   private final AtomicReference<Throwable> cancelCause = new AtomicReference<>();
@@ -142,6 +145,7 @@ final class RunState implements Execution {
       nFinished[k] = new LongAdder();
     }
     this.maxThreads = config.maxThreads;
+    this.cache = NodeCache.of(dag, config);
     this.listener = config.listeners.isEmpty() ? null : new SafeListener(config.listeners);
     int[] capacity = limiterCapacity(config);
     this.limiter = capacity == null ? null : new Limiter(capacity);
@@ -297,6 +301,13 @@ final class RunState implements Execution {
     startedNanos[i] = System.nanoTime();
     nRunning.increment();
     Node<?> node = dag.node(i);
+    NodeCache.Lookup lookup = null;
+    if (cache != null && node.kind != Node.Kind.MAP) {
+      lookup = cache.lookup(i, node);
+      if (lookup.hit) {
+        return complete(i, CACHED, lookup.value, null);
+      }
+    }
     if (listener != null) {
       listener.onTaskStarted(event(node, 1, true, Duration.ZERO, null));
     }
@@ -310,9 +321,15 @@ final class RunState implements Execution {
     running.set(i, null);
     Thread.interrupted();
     if (value instanceof Outcome outcome) {
+      if (lookup != null) {
+        cache.afterFailure(i, lookup);
+      }
       return outcome.failure != null
           ? complete(i, FAILED, null, outcome.failure)
           : complete(i, CANCELLED, null, cancelCause.get());
+    }
+    if (lookup != null) {
+      cache.afterRun(i, node, lookup, value); // stored before its dependants start
     }
     return complete(i, SUCCEEDED, value, null);
   }
@@ -424,7 +441,7 @@ final class RunState implements Execution {
     Node<?> node = dag.node(i);
     releasePermits(permitsOf(i));
     finishedNanos[i] = System.nanoTime();
-    if (outcome == SUCCEEDED) {
+    if (outcome == SUCCEEDED || outcome == CACHED) {
       results[i] = value;
     } else {
       errors[i] = error;
@@ -469,6 +486,9 @@ final class RunState implements Execution {
         Duration.ofNanos(finishedNanos[i] - startedNanos[i]), error);
     switch (outcome) {
       case SUCCEEDED -> listener.onTaskSucceeded(event);
+      // A map node announced its start before it found every element in the store.
+      case CACHED -> listener.onTaskCached(event(node, 0, node.kind == Node.Kind.MAP,
+          Duration.ofNanos(finishedNanos[i] - startedNanos[i]), null));
       case FAILED -> listener.onTaskFailed(event);
       default -> listener.onTaskCancelled(event);
     }
@@ -585,6 +605,10 @@ final class RunState implements Execution {
     final AtomicInteger attempts = new AtomicInteger();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
     final AtomicReferenceArray<Thread> threads;
+    /** Content hashes of the elements' values, when the run has a result store. */
+    final String[] hashes;
+    /** Elements loaded from the result store. */
+    final AtomicInteger loaded = new AtomicInteger();
     /** The next element no thread has taken yet; element 0 runs on the map node's thread. */
     final AtomicInteger next = new AtomicInteger(1);
     volatile boolean incomplete;
@@ -597,6 +621,7 @@ final class RunState implements Execution {
       this.need = slots == null ? null : slots[node];
       this.left = new AtomicInteger(items.length);
       this.threads = new AtomicReferenceArray<>(items.length);
+      this.hashes = cache == null ? null : new String[items.length];
     }
 
     void interruptAll() {
@@ -618,6 +643,9 @@ final class RunState implements Execution {
     }
     Object[] items = collection.toArray();
     if (items.length == 0) {
+      if (cache != null) {
+        cache.afterMap(i, node, new String[0], 0);
+      }
       return complete(i, SUCCEEDED, List.of(), null);
     }
     MapRun map = new MapRun(i, node, items);
@@ -697,10 +725,21 @@ final class RunState implements Execution {
   private int runElement(MapRun map, int e, boolean holdsPermits) {
     Object value = Outcome.NOT_RUN;
     if (holdsPermits && !stopped(map)) {
-      map.threads.set(e, Thread.currentThread());
-      value = attempt(map.node, map.def, new Object[] {map.items[e]}, map, e);
-      map.threads.set(e, null);
-      Thread.interrupted();
+      NodeCache.Lookup lookup = cache == null ? null
+          : cache.lookupElement(map.node, map.def, map.items[e]);
+      if (lookup != null && lookup.hit) {
+        value = lookup.value;
+        map.hashes[e] = lookup.hash;
+        map.loaded.incrementAndGet();
+      } else {
+        map.threads.set(e, Thread.currentThread());
+        value = attempt(map.node, map.def, new Object[] {map.items[e]}, map, e);
+        map.threads.set(e, null);
+        Thread.interrupted();
+        if (lookup != null && !(value instanceof Outcome)) {
+          map.hashes[e] = cache.afterElement(map.def, lookup, value); // before dependants start
+        }
+      }
     }
     if (value instanceof Outcome outcome) {
       map.incomplete = true;
@@ -730,7 +769,14 @@ final class RunState implements Execution {
     if (map.incomplete) {
       return complete(i, CANCELLED, null, cancelCause.get());
     }
-    return complete(i, SUCCEEDED, Collections.unmodifiableList(Arrays.asList(map.out)), null);
+    List<Object> values = Collections.unmodifiableList(Arrays.asList(map.out));
+    if (cache != null) {
+      cache.afterMap(i, map.def, map.hashes, map.loaded.get());
+      if (map.loaded.get() == map.items.length) {
+        return complete(i, CACHED, values, null);
+      }
+    }
+    return complete(i, SUCCEEDED, values, null);
   }
 
   /** A node waiting for permits. */
@@ -847,7 +893,8 @@ final class RunState implements Execution {
       counts[k] = (int) nFinished[k].sum();
     }
     RunStatus status = firstFailure.get() != null ? RunStatus.FAILED
-        : counts[NodeStatus.SUCCEEDED.ordinal()] == n ? RunStatus.SUCCEEDED
+        : counts[NodeStatus.SUCCEEDED.ordinal()] + counts[NodeStatus.CACHED.ordinal()] == n
+            ? RunStatus.SUCCEEDED
         : RunStatus.CANCELLED;
     Throwable failure = status == RunStatus.SUCCEEDED ? null
         : firstFailure.get() != null ? firstFailure.get() : cancelCause.get();
@@ -877,7 +924,7 @@ final class RunState implements Execution {
       Node<?> node = dag.node(i);
       return new NodeReport(node.name, node.backend, status, attempts[i],
           started ? instant(startedNanos[i]) : null, started ? instant(finishedNanos[i]) : null,
-          errorOf(i, s));
+          errorOf(i, s), cache == null ? CacheOutcome.NO_STORE : cache.outcome(i));
     }
 
     Object result(int i) {
@@ -967,7 +1014,7 @@ final class RunState implements Execution {
     }
     int s = state.get(i);
     switch (s) {
-      case SUCCEEDED -> {
+      case SUCCEEDED, CACHED -> {
         Object value = results[i];
         if (value == RELEASED) {
           future.completeExceptionally(new IllegalStateException("the value of node '"
@@ -986,7 +1033,8 @@ final class RunState implements Execution {
   public Progress progress() {
     return new Progress(n, (int) nRunning.sum(),
         finished(NodeStatus.SUCCEEDED), finished(NodeStatus.FAILED),
-        finished(NodeStatus.SKIPPED), finished(NodeStatus.CANCELLED));
+        finished(NodeStatus.SKIPPED), finished(NodeStatus.CANCELLED),
+        finished(NodeStatus.CACHED));
   }
 
   private int finished(NodeStatus status) {
@@ -1000,6 +1048,7 @@ final class RunState implements Execution {
       case FAILED -> NodeStatus.FAILED;
       case SKIPPED -> NodeStatus.SKIPPED;
       case CANCELLED -> NodeStatus.CANCELLED;
+      case CACHED -> NodeStatus.CACHED;
       default -> throw new IllegalArgumentException("not a final state: " + outcome);
     };
   }
@@ -1134,6 +1183,11 @@ final class RunState implements Execution {
     @Override
     public void onTaskSkipped(TaskEvent event) {
       each(l -> l.onTaskSkipped(event));
+    }
+
+    @Override
+    public void onTaskCached(TaskEvent event) {
+      each(l -> l.onTaskCached(event));
     }
 
     @Override

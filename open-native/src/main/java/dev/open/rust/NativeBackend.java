@@ -67,6 +67,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
   private final RustKernels kernels;
   private final ExecutorService pool;
   private final long inlineNanos;
+  /** ABI version and the library file's hash; computed on first use. */
+  private volatile String codeIdentity;
 
   /** With the pool for long calls given: {@link #create} makes one; tests pass their own. */
   NativeBackend(RustKernels kernels, ExecutorService pool, Duration inlineLimit) {
@@ -110,6 +112,34 @@ public final class NativeBackend implements Backend, AutoCloseable {
   @Override
   public String name() {
     return NAME;
+  }
+
+  /**
+   * Returns the library's ABI version and the SHA-256 of the library file (its first 16 hex
+   * digits), the same for every kernel: a rebuilt library changes the keys of every native node
+   * in a result store.
+   */
+  @Override
+  public String codeIdentity(String function) {
+    String identity = codeIdentity;
+    if (identity == null) {
+      identity = "abi" + kernels.abiVersion() + "-" + fileHash(kernels.libraryFile());
+      codeIdentity = identity;
+    }
+    return identity;
+  }
+
+  private static String fileHash(java.nio.file.Path file) {
+    try (var in = java.nio.file.Files.newInputStream(file)) {
+      var sha = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        sha.update(buffer, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      return "unreadable"; // keys then change with the ABI version and the declared versions only
+    }
   }
 
   /**

@@ -62,6 +62,16 @@ public interface ExecutionListener {
   default void onTaskSkipped(TaskEvent event) {}
 
   /**
+   * A task's value was loaded from the result store instead of computed: it did not run. Called
+   * once per such node, instead of {@code onTaskStarted} and {@code onTaskSucceeded}; for a map
+   * node whose elements were all found, after its {@code onTaskStarted} (the event then says
+   * {@code started}), since a map node looks its elements up once it has started.
+   *
+   * @param event the node, with {@code attempt} 0 and the time the lookup and load took
+   */
+  default void onTaskCached(TaskEvent event) {}
+
+  /**
    * A task was cancelled, before or while running.
    *
    * @param event the task

@@ -136,6 +136,7 @@ public final class DagExport {
       case FAILED -> "#ffcdd2";
       case SKIPPED -> "#eeeeee";
       case CANCELLED -> "#ffe0b2";
+      case CACHED -> "#bbdefb";
     };
   }
 

@@ -28,7 +28,7 @@ import dev.open.dag.event.TaskEvent;
  *
  * <ul>
  *   <li>{@code open.dag.tasks.started}, {@code .succeeded}, {@code .failed}, {@code .skipped},
- *       {@code .cancelled} (counters of tasks) and {@code open.dag.tasks.retried} (counter of
+ *       {@code .cancelled}, {@code .cached} (counters of tasks; a cached task never started) and {@code open.dag.tasks.retried} (counter of
  *       attempts that are tried again);
  *   <li>{@code open.dag.task.duration} (timer of tasks that ran, with an {@code outcome} tag:
  *       {@code succeeded}, {@code failed} or {@code cancelled});
@@ -98,6 +98,14 @@ public final class DagMetrics implements ExecutionListener {
   }
 
   @Override
+  public void onTaskCached(TaskEvent event) {
+    meters(event).cached.increment();
+    if (event.started()) { // a map node, counted as running when it started
+      runningOf(event.dag()).decrementAndGet();
+    }
+  }
+
+  @Override
   public void onTaskCancelled(TaskEvent event) {
     Meters m = meters(event);
     m.cancelled.increment();
@@ -142,6 +150,7 @@ public final class DagMetrics implements ExecutionListener {
     final Counter retried;
     final Counter skipped;
     final Counter cancelled;
+    final Counter cached;
     final Timer succeededTime;
     final Timer failedTime;
     final Timer cancelledTime;
@@ -153,6 +162,8 @@ public final class DagMetrics implements ExecutionListener {
       retried = counter(registry, "open.dag.tasks.retried", "attempts tried again", tags);
       skipped = counter(registry, "open.dag.tasks.skipped", "tasks skipped", tags);
       cancelled = counter(registry, "open.dag.tasks.cancelled", "tasks cancelled", tags);
+      cached = counter(registry, "open.dag.tasks.cached", "tasks loaded from the result store",
+          tags);
       succeededTime = timer(registry, tags, "succeeded");
       failedTime = timer(registry, tags, "failed");
       cancelledTime = timer(registry, tags, "cancelled");

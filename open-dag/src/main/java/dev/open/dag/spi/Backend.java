@@ -32,4 +32,18 @@ public interface Backend {
    *     Invocation#resultType()}), or exceptionally with a typed failure
    */
   CompletableFuture<?> invoke(Invocation invocation);
+
+  /**
+   * Returns what identifies the code of {@code function} as this backend would run it now — a hash
+   * of a Python module's source, a native library's ABI version and build hash — so that a result
+   * store's key changes when the code does. The default, {@code ""}, says nothing: keys then
+   * change only with the node's or DAG's declared version. Called once per node and run; may do
+   * I/O (implementations cache what they compute).
+   *
+   * @param function the function, as in {@link Invocation#function()}
+   * @return the identity, or {@code ""} when unknown
+   */
+  default String codeIdentity(String function) {
+    return "";
+  }
 }
