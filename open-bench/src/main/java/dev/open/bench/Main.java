@@ -1,5 +1,6 @@
 package dev.open.bench;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +16,19 @@ import dev.open.bench.wfcommons.ReplayResult;
 import dev.open.bench.wfcommons.WfFormatException;
 import dev.open.bench.wfcommons.WfFormatReader;
 import dev.open.bench.wfcommons.WfInstance;
+import dev.open.dag.RunReport;
+import dev.open.dag.event.ExecutionListener;
+import dev.open.dag.event.TaskEvent;
+import dev.open.dag.store.ResultStore;
+import dev.open.dag.store.StoreException;
 
 /**
  * Entry point of {@code open-bench.jar}:
  *
  * <pre>
  * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
+ *                                      [--store DIR [--explain]] [--progress]
+ * java -jar open-bench.jar resume FILE [SCALE]
  * java -jar open-bench.jar heap [NODES]
  * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
  * java -jar open-bench.jar recovery [TRIALS]
@@ -39,6 +47,8 @@ public final class Main {
 
   private static final String USAGE = """
       usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
+                                               [--store DIR [--explain]] [--progress]
+             java -jar open-bench.jar resume FILE [SCALE]
              java -jar open-bench.jar heap [NODES]
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
              java -jar open-bench.jar recovery [TRIALS]
@@ -62,6 +72,9 @@ public final class Main {
     } else if (args.length > 0 && args[0].equals("inflight")) {
       System.exit(dev.open.bench.dag.InFlightTiming.run(
           Arrays.copyOfRange(args, 1, args.length), System.out));
+    } else if (args.length > 0 && args[0].equals("resume")) {
+      System.exit(dev.open.bench.wfcommons.ResumeTiming.run(
+          Arrays.copyOfRange(args, 1, args.length), System.out));
     } else if (args.length > 0 && args[0].equals("heap")) {
       System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));
     } else {
@@ -75,9 +88,20 @@ public final class Main {
     Double scale = null;
     Double criticalPath = null;
     int maxParallel = 0;
+    Path storeDir = null;
+    boolean explain = false;
+    boolean progress = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
+          case "--store" -> {
+            if (++i >= args.length) {
+              throw new IllegalArgumentException("--store needs a directory");
+            }
+            storeDir = Path.of(args[i]);
+          }
+          case "--explain" -> explain = true;
+          case "--progress" -> progress = true;
           case "--scale" -> scale = positive(args, ++i, "--scale");
           case "--critical-path" -> criticalPath = positive(args, ++i, "--critical-path");
           case "--max-parallel" -> {
@@ -100,6 +124,9 @@ public final class Main {
       if (scale != null && criticalPath != null) {
         throw new IllegalArgumentException("give --scale or --critical-path, not both");
       }
+      if (explain && storeDir == null) {
+        throw new IllegalArgumentException("--explain needs --store DIR");
+      }
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       err.println(USAGE);
@@ -115,8 +142,23 @@ public final class Main {
       double cp = Replay.criticalPathSeconds(instance);
       double s = criticalPath != null ? (cp > 0 ? criticalPath / cp : 1.0)
           : scale != null ? scale : 1.0;
-      result = Replay.of(file, instance, s).run(maxParallel);
+      RunReport[] report = new RunReport[1];
+      ExecutionListener printer = !progress ? null : new ExecutionListener() {
+        @Override
+        public void onTaskSucceeded(TaskEvent event) {
+          out.println("done " + event.node()); // its value is stored, if there is a store
+        }
+      };
+      try (ResultStore store = storeDir == null ? null : ResultStore.directory(storeDir)) {
+        result = Replay.of(file, instance, s).run(maxParallel, store, r -> report[0] = r, printer);
+      }
+      if (explain) {
+        Explain.print(report[0], out);
+      }
     } catch (WfFormatException e) {
+      err.println("error: " + e.getMessage());
+      return BAD_INPUT;
+    } catch (StoreException | IOException e) {
       err.println("error: " + e.getMessage());
       return BAD_INPUT;
     }
@@ -138,6 +180,7 @@ public final class Main {
     line.put("precedenceViolations", r.precedenceViolations());
     line.put("exactlyOnce", r.exactlyOnce());
     line.put("status", r.status());
+    line.put("cached", r.cached());
     try {
       return new ObjectMapper().writeValueAsString(line);
     } catch (JsonProcessingException e) {

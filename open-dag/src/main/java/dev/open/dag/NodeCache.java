@@ -42,7 +42,8 @@ final class NodeCache {
   /** The content hash of node i's value; null when it has none (no codec, or not finished). */
   private final String[] contentHash;
   private final CacheOutcome[] outcomes;
-  private final Map<Node<?>, String> codeIdentities = new ConcurrentHashMap<>();
+  /** Per backend function ("python:mod:fn"): asked of its backend once per run. */
+  private final Map<String, String> codeIdentities = new ConcurrentHashMap<>();
 
   private NodeCache(Dag dag, DagExecutor config) {
     this.dag = dag;
@@ -311,7 +312,7 @@ final class NodeCache {
     if (function == null) {
       return "java";
     }
-    return codeIdentities.computeIfAbsent(node, n -> {
+    return codeIdentities.computeIfAbsent(function.toString(), f -> {
       String identity = function.backend().codeIdentity(function.function());
       return function.backend().name() + ":" + function.function()
           + (identity == null || identity.isEmpty() ? "" : "@" + identity);

@@ -12,12 +12,14 @@ package dev.open.bench.wfcommons;
  * @param criticalPathSeconds the longest path of scaled runtimes: the best possible makespan
  * @param makespanSeconds the measured wall time of the run
  * @param precedenceViolations dependencies whose child started before the parent finished
- * @param exactlyOnce whether every task ran exactly once
+ * @param exactlyOnce whether every task ran exactly once (or, with a result store, every task
+ *     not loaded from it)
  * @param status the run's status
+ * @param cached the tasks loaded from the result store instead of run
  */
 public record ReplayResult(String file, String workflow, String schemaVersion, int tasks,
     int edges, int maxParallel, double criticalPathSeconds, double makespanSeconds,
-    int precedenceViolations, boolean exactlyOnce, String status) {
+    int precedenceViolations, boolean exactlyOnce, String status, int cached) {
 
   /** Returns how much longer the run took than its critical path, in percent of it. */
   public double overheadPercent() {
