@@ -1,5 +1,9 @@
 package dev.open.rust;
 
+import static dev.open.rust.NativeArguments.allocate;
+import static dev.open.rust.NativeArguments.copyBackIfHeap;
+import static dev.open.rust.NativeArguments.directView;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -54,13 +58,13 @@ public final class RustKernels {
 
   private final Binding binding;
   private final Path library;
-  private final long pinLimit;
-  private final ScratchBuffers scratch = new ScratchBuffers();
+  /** Decides, for every kernel, which arguments go in place and which are copied. */
+  private final NativeArguments arguments;
 
   private RustKernels(Binding binding, Path library, long pinLimit) {
     this.binding = binding;
     this.library = library;
-    this.pinLimit = pinLimit;
+    this.arguments = new NativeArguments(pinLimit);
   }
 
   /**
@@ -142,11 +146,12 @@ public final class RustKernels {
     checkMatmul(a == null ? -1 : a.length, b == null ? -1 : b.length, m, k, n);
     double[] c = new double[m * n];
     byte[] err = err();
-    if (8L * (a.length + b.length + c.length) <= pinLimit) {
+    if (arguments.inPlace(8L * (a.length + b.length + c.length))) {
       check("matmul", binding.matmulF64(a, b, c, m, k, n, err), err);
       return c;
     }
-    try (Scratch sa = copyOf(a); Scratch sb = copyOf(b); Scratch sc = scratch.take(8L * c.length)) {
+    try (Scratch sa = arguments.copyOf(a); Scratch sb = arguments.copyOf(b);
+        Scratch sc = arguments.scratch(8L * c.length)) {
       check("matmul", binding.matmulF64(sa.buffer(), sb.buffer(), sc.buffer(), m, k, n, err), err);
       sc.buffer().asDoubleBuffer().get(c);
     }
@@ -167,11 +172,12 @@ public final class RustKernels {
     checkMatmul(a == null ? -1 : a.length, b == null ? -1 : b.length, m, k, n);
     float[] c = new float[m * n];
     byte[] err = err();
-    if (4L * (a.length + b.length + c.length) <= pinLimit) {
+    if (arguments.inPlace(4L * (a.length + b.length + c.length))) {
       check("matmul", binding.matmulF32(a, b, c, m, k, n, err), err);
       return c;
     }
-    try (Scratch sa = copyOf(a); Scratch sb = copyOf(b); Scratch sc = scratch.take(4L * c.length)) {
+    try (Scratch sa = arguments.copyOf(a); Scratch sb = arguments.copyOf(b);
+        Scratch sc = arguments.scratch(4L * c.length)) {
       check("matmul", binding.matmulF32(sa.buffer(), sb.buffer(), sc.buffer(), m, k, n, err), err);
       sc.buffer().asFloatBuffer().get(c);
     }
@@ -280,10 +286,10 @@ public final class RustKernels {
     Objects.requireNonNull(x, "x");
     double[] out = new double[1];
     byte[] err = err();
-    if (8L * x.length <= pinLimit) {
+    if (arguments.inPlace(8L * x.length)) {
       check("sum", binding.sumF64(x, x.length, out, err), err);
     } else {
-      try (Scratch sx = copyOf(x)) {
+      try (Scratch sx = arguments.copyOf(x)) {
         check("sum", binding.sumF64(sx.buffer(), x.length, out, err), err);
       }
     }
@@ -317,10 +323,10 @@ public final class RustKernels {
     requireSameLength(x.length, y.length);
     double[] out = new double[1];
     byte[] err = err();
-    if (16L * x.length <= pinLimit) {
+    if (arguments.inPlace(16L * x.length)) {
       check("dot", binding.dotF64(x, y, x.length, out, err), err);
     } else {
-      try (Scratch sx = copyOf(x); Scratch sy = copyOf(y)) {
+      try (Scratch sx = arguments.copyOf(x); Scratch sy = arguments.copyOf(y)) {
         check("dot", binding.dotF64(sx.buffer(), sy.buffer(), x.length, out, err), err);
       }
     }
@@ -358,10 +364,10 @@ public final class RustKernels {
     double[] mean = new double[1];
     double[] var = new double[1];
     byte[] err = err();
-    if (8L * x.length <= pinLimit) {
+    if (arguments.inPlace(8L * x.length)) {
       check("meanVariance", binding.meanVarF64(x, x.length, mean, var, ddof, err), err);
     } else {
-      try (Scratch sx = copyOf(x)) {
+      try (Scratch sx = arguments.copyOf(x)) {
         check("meanVariance", binding.meanVarF64(sx.buffer(), x.length, mean, var, ddof, err), err);
       }
     }
@@ -397,10 +403,10 @@ public final class RustKernels {
     double[] min = new double[1];
     double[] max = new double[1];
     byte[] err = err();
-    if (8L * x.length <= pinLimit) {
+    if (arguments.inPlace(8L * x.length)) {
       check("minMax", binding.minMaxF64(x, x.length, min, max, err), err);
     } else {
-      try (Scratch sx = copyOf(x)) {
+      try (Scratch sx = arguments.copyOf(x)) {
         check("minMax", binding.minMaxF64(sx.buffer(), x.length, min, max, err), err);
       }
     }
@@ -436,10 +442,10 @@ public final class RustKernels {
     checkQuantiles(x.length, qs);
     double[] out = new double[qs.length];
     byte[] err = err();
-    if (8L * (x.length + qs.length) <= pinLimit) {
+    if (arguments.inPlace(8L * (x.length + qs.length))) {
       check("quantiles", binding.quantilesF64(x, x.length, qs, qs.length, out, err), err);
     } else {
-      try (Scratch sx = copyOf(x)) {
+      try (Scratch sx = arguments.copyOf(x)) {
         check("quantiles", binding.quantilesF64(sx.buffer(), x.length, qs, qs.length, out, err),
             err);
       }
@@ -492,13 +498,13 @@ public final class RustKernels {
     long bound = binding.zstdCompressBound(data.length);
     long[] outLen = new long[1];
     byte[] err = err();
-    if (data.length + bound <= pinLimit) {
+    if (arguments.inPlace(data.length + bound)) {
       byte[] dst = new byte[(int) bound];
       check("zstdCompress", binding.zstdCompress(data, data.length, dst, bound, level, outLen,
           err), err);
       return Arrays.copyOf(dst, (int) outLen[0]);
     }
-    try (Scratch src = copyOf(data); Scratch dst = scratch.take(bound)) {
+    try (Scratch src = arguments.copyOf(data); Scratch dst = arguments.scratch(bound)) {
       check("zstdCompress", binding.zstdCompress(src.buffer(), data.length, dst.buffer(), bound,
           level, outLen, err), err);
       byte[] out = new byte[(int) outLen[0]];
@@ -560,14 +566,14 @@ public final class RustKernels {
     byte[] err = err();
     while (true) {
       int status;
-      if (frames.length + (long) capacity <= pinLimit) {
+      if (arguments.inPlace(frames.length + (long) capacity)) {
         byte[] out = new byte[capacity];
         status = binding.zstdDecompress(frames, frames.length, out, capacity, outLen, err);
         if (status == Binding.OK) {
           return outLen[0] == capacity ? out : Arrays.copyOf(out, (int) outLen[0]);
         }
       } else {
-        try (Scratch src = copyOf(frames); Scratch dst = scratch.take(capacity)) {
+        try (Scratch src = arguments.copyOf(frames); Scratch dst = arguments.scratch(capacity)) {
           status = binding.zstdDecompress(src.buffer(), frames.length, dst.buffer(), capacity,
               outLen, err);
           if (status == Binding.OK) {
@@ -749,11 +755,11 @@ public final class RustKernels {
     byte[] out = new byte[DIGEST_LENGTH];
     byte[] err = err();
     int status;
-    if (data.length <= pinLimit) {
+    if (arguments.inPlace(data.length)) {
       status = blake3 ? binding.blake3(data, data.length, out, err)
           : binding.sha256(data, data.length, out, err);
     } else {
-      try (Scratch d = copyOf(data)) {
+      try (Scratch d = arguments.copyOf(data)) {
         status = blake3 ? binding.blake3(d.buffer(), data.length, out, err)
             : binding.sha256(d.buffer(), data.length, out, err);
       }
@@ -791,14 +797,14 @@ public final class RustKernels {
     long capacity = Math.max(256, 2L * utf8.length + 64);
     while (true) {
       int status;
-      if (utf8.length + capacity <= pinLimit) {
+      if (arguments.inPlace(utf8.length + capacity)) {
         byte[] out = new byte[(int) capacity];
         status = binding.tokenCounts(utf8, utf8.length, out, capacity, outLen, err);
         if (status == Binding.OK) {
           return decodeTokenCounts(ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN));
         }
       } else {
-        try (Scratch text1 = copyOf(utf8); Scratch out = scratch.take(capacity)) {
+        try (Scratch text1 = arguments.copyOf(utf8); Scratch out = arguments.scratch(capacity)) {
           status = binding.tokenCounts(text1.buffer(), utf8.length, out.buffer(), capacity, outLen,
               err);
           if (status == Binding.OK) {
@@ -850,52 +856,6 @@ public final class RustKernels {
       }
       throw new NativeException(function, NativeException.Status.of(status),
           new String(err, 0, end, StandardCharsets.UTF_8));
-    }
-  }
-
-  private static ByteBuffer allocate(long bytes) {
-    if (bytes > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("a buffer of " + bytes + " bytes is too large");
-    }
-    return ByteBuffer.allocateDirect((int) Math.max(bytes, 1)).order(ByteOrder.LITTLE_ENDIAN);
-  }
-
-  private Scratch copyOf(double[] values) {
-    Scratch s = scratch.take(8L * values.length);
-    s.buffer().asDoubleBuffer().put(values);
-    return s;
-  }
-
-  private Scratch copyOf(float[] values) {
-    Scratch s = scratch.take(4L * values.length);
-    s.buffer().asFloatBuffer().put(values);
-    return s;
-  }
-
-  private Scratch copyOf(byte[] values) {
-    Scratch s = scratch.take(values.length);
-    s.buffer().put(0, values);
-    return s;
-  }
-
-  /** The array's bytes as a direct buffer: itself when off-heap, else a copy. */
-  private static ByteBuffer directView(NDArray x) {
-    return directView(x.buffer());
-  }
-
-  /** The remaining bytes as a direct buffer at position 0: a slice, or a copy of a heap one. */
-  private static ByteBuffer directView(ByteBuffer buffer) {
-    if (buffer.isDirect()) {
-      return buffer.slice().order(ByteOrder.LITTLE_ENDIAN);
-    }
-    ByteBuffer copy = allocate(buffer.remaining());
-    copy.put(0, buffer, buffer.position(), buffer.remaining());
-    return copy.limit(buffer.remaining());
-  }
-
-  private static void copyBackIfHeap(NDArray target, ByteBuffer written) {
-    if (!target.isDirect()) {
-      target.buffer().put(0, written, 0, target.byteSize());
     }
   }
 

@@ -2,23 +2,16 @@ package dev.open.ports;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,46 +70,38 @@ import dev.open.ports.internal.protocol.FrameCodec;
 public final class WorkerPool implements Backend, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
 
-  private final Config config;
-  /** The workers taking calls. */
-  private final List<WorkerProcess> workers = new CopyOnWriteArrayList<>();
-  /** Every worker process alive, including recycled ones finishing their calls. */
-  private final java.util.Set<WorkerProcess> alive = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final Deque<Call> waiting = new ArrayDeque<>();
-  private final ScheduledExecutorService supervisor;
-  private final ScheduledFuture<?> healthCheck;
-  private final AtomicInteger workerNumbers = new AtomicInteger();
-  private final AtomicInteger startsPending = new AtomicInteger();
-  private final AtomicLong pingSeq = new AtomicLong();
-  private final AtomicLong restarts = new AtomicLong();
-  private int youngDeaths;
-  private volatile boolean closed;
+  private final PoolConfig config;
+  /**
+   * One scheduler for both halves of the pool: the supervisor's starts, health checks and
+   * recycle deadlines, the dispatcher's call timeouts and cancel graces. Shut down by close().
+   */
+  private final ScheduledExecutorService scheduler;
+  private final Supervisor supervisor;
+  private final Dispatcher dispatcher;
 
-  private WorkerPool(Config config) {
+  private WorkerPool(PoolConfig config) {
     this.config = config;
-    java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
+    java.util.concurrent.ScheduledThreadPoolExecutor threads =
         new java.util.concurrent.ScheduledThreadPoolExecutor(2, r -> Thread.ofPlatform().daemon()
             .name("open-" + config.language.id() + "-supervisor").unstarted(r));
-    scheduler.setRemoveOnCancelPolicy(true); // a call's timer, cancelled, lets go of the call
-    this.supervisor = scheduler;
-    List<CompletableFuture<WorkerProcess>> starts = new ArrayList<>();
-    for (int i = 0; i < config.workers; i++) {
-      starts.add(CompletableFuture.supplyAsync(this::startWorker, supervisor));
-    }
+    threads.setRemoveOnCancelPolicy(true); // a call's timer, cancelled, lets go of the call
+    this.scheduler = threads;
+    // The two halves know each other: the dispatcher chooses among the supervisor's members,
+    // the supervisor learns of the dispatcher when it starts the first worker, before any
+    // worker can report anything.
+    this.supervisor = new Supervisor(config, scheduler, new WorkerEvents());
+    this.dispatcher = new Dispatcher(config, scheduler, supervisor);
+    List<WorkerProcess> started;
     try {
-      CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0])).join();
+      started = supervisor.warmStart(dispatcher);
     } catch (RuntimeException e) {
       close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw cause instanceof WorkerStartException w ? w : new WorkerStartException(
           config.language.id(), 0, "the pool could not start: " + cause, cause);
     }
-    starts.forEach(s -> addMember(s.join()));
-    long interval = config.pingInterval.toNanos();
-    this.healthCheck = supervisor.scheduleWithFixedDelay(this::checkHealth, interval, interval,
-        TimeUnit.NANOSECONDS);
-    LOG.info("{} pool started: {} workers (pids {})", config.language.id(), workers.size(),
-        pids());
+    supervisor.supervise(started);
+    LOG.info("{} pool started: {} workers (pids {})", config.language.id(), size(), pids());
   }
 
   /** Returns a builder for a pool of Python workers. */
@@ -176,7 +161,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
    */
   public CompletableFuture<Object> call(String function, List<?> args, Map<String, ?> kwargs) {
     Call call = newCall(function, args, kwargs, null);
-    submit(call);
+    dispatcher.submit(call);
     return call.future;
   }
 
@@ -193,7 +178,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
     CallStream stream = new CallStream();
     Call call = newCall(function, Arrays.asList(args), Map.of(), stream);
     stream.attach(call);
-    submit(call);
+    dispatcher.submit(call);
     return stream;
   }
 
@@ -227,360 +212,48 @@ public final class WorkerPool implements Backend, AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Dispatch
-
-  private void submit(Call call) {
-    call.future.whenComplete((v, e) -> {
-      call.settled(); // a cancelled call's timer too
-      if (call.future.isCancelled()) {
-        onCancelled(call);
-      }
-    });
-    dispatch(call);
-  }
+  // What workers report
 
   /**
-   * Sends a call to the least loaded worker with room, or queues it behind the calls already
-   * waiting: calls start in the order they were made.
+   * Routes what the workers report: a call's start and abandonment to the dispatcher, a worker's
+   * life to the supervisor, and what concerns both in a fixed order. Called on a worker's reader
+   * thread, on whatever thread ends a worker (its death), or on the thread sending a call, which
+   * may hold that worker's write lock ({@code onCallStarted}, and {@code onCallFinished} for a
+   * call that could not be encoded); never under the dispatcher's or the supervisor's lock.
+   * Must not block.
    */
-  private void dispatch(Call call) {
-    while (!call.isDone()) {
-      WorkerProcess worker;
-      synchronized (waiting) {
-        worker = closed ? null : waiting.isEmpty() ? reserveWorker() : null;
-        if (worker == null && !closed) {
-          waiting.addLast(call);
-          return;
-        }
-      }
-      if (worker == null) { // closed; failed outside the lock, which its callbacks must not hold
-        call.fail(new IllegalStateException("the " + name() + " pool is closed"));
-        return;
-      }
-      if (worker.send(call)) {
-        recycleIfDue(worker);
-        return;
-      }
-      // The worker was retired or died under it before the call went out: choose again.
-    }
-  }
-
-  /** Reserves room on the least loaded ready worker; call holding the queue's lock. */
-  private WorkerProcess reserveWorker() {
-    while (true) {
-      WorkerProcess best = null;
-      for (WorkerProcess w : workers) {
-        if (w.state() == WorkerProcess.State.READY
-            && w.inFlight() < 1 + w.prefetch(config.prefetch)
-            && (best == null || w.inFlight() < best.inFlight())) {
-          best = w;
-        }
-      }
-      if (best == null || best.reserve(1 + best.prefetch(config.prefetch))) {
-        return best;
-      }
-    }
-  }
-
-  /** Sends waiting calls while workers have room. Never on a reader thread: sends may block. */
-  private void drainWaiting() {
-    while (true) {
-      Call next;
-      WorkerProcess worker;
-      synchronized (waiting) {
-        if (waiting.isEmpty() || closed) {
-          return;
-        }
-        worker = reserveWorker();
-        if (worker == null) {
-          return;
-        }
-        next = waiting.pollFirst();
-      }
-      if (worker.send(next)) {
-        recycleIfDue(worker);
-      } else {
-        boolean poolClosed;
-        synchronized (waiting) {
-          poolClosed = closed;
-          if (!poolClosed) {
-            waiting.addFirst(next);
-          }
-        }
-        if (poolClosed) { // close() has emptied the queue already: nothing would take it again
-          next.fail(new CancellationException("the " + name() + " pool was closed"));
-        }
-      }
-    }
-  }
-
-  /** Drains the queue on a virtual thread, if anything waits. */
-  private void drainSoon() {
-    boolean any;
-    synchronized (waiting) {
-      any = !waiting.isEmpty();
-    }
-    if (any) {
-      Thread.ofVirtual().name("open-" + name() + "-dispatch").start(this::drainWaiting);
-    }
-  }
-
-  private void recycleIfDue(WorkerProcess worker) {
-    if (config.maxCallsPerWorker > 0 && worker.callsStarted() >= config.maxCallsPerWorker) {
-      recycle(worker, "it has been sent " + worker.callsStarted() + " calls");
-    }
-  }
-
-  private void failWaiting(RuntimeException cause) {
-    List<Call> failed;
-    synchronized (waiting) {
-      failed = new ArrayList<>(waiting);
-      waiting.clear();
-    }
-    failed.forEach(c -> c.fail(cause));
-  }
-
-  /** A call's timeout: it counts from when the call starts on a worker. */
-  private void onTimeout(WorkerProcess worker, Call call) {
-    if (call.isDone()) {
-      return;
-    }
-    // Killed only if the call is still the one running: one that ended just now is not timed
-    // out, and the call that started after it is not to blame.
-    worker.killIfRunning(call, new WorkerTimeoutException(name(), worker.pid(), call.function,
-        config.callTimeout, worker.tailLines()), new WorkerCrashedException(name(), worker.pid(),
-        "was killed after a call of " + call.function + " exceeded its timeout of "
-            + config.callTimeout, null, worker.tailLines(), null));
-  }
-
-  private void onCancelled(Call call) {
-    WorkerProcess worker = call.worker();
-    if (worker == null) {
-      synchronized (waiting) {
-        waiting.remove(call);
-      }
-      return;
-    }
-    if (!worker.owns(call)) {
-      return; // already answered, or handed back to the queue, where it is dropped
-    }
-    worker.cancel(call.id());
-    if (worker.running() == call) {
-      awaitCancel(worker, call);
-    } // else it is queued on the worker, which drops it; if it starts first, onCallStarted waits
-  }
-
-  /**
-   * Kills the worker if its running call, cancelled, has not ended within the cancel grace. Only
-   * a running call is waited for: a worker busy with another call may take long to drop a queued
-   * one, and is not to blame.
-   */
-  private void awaitCancel(WorkerProcess worker, Call call) {
-    supervisor.schedule(() -> {
-      String why = "it did not answer the cancel of " + call.function + " within "
-          + config.cancelGrace;
-      if (worker.killIfRunning(call, null, new WorkerCrashedException(name(), worker.pid(),
-          "was killed: " + why, null, worker.tailLines(), null))) {
-        LOG.warn("{} did not answer the cancel of {} within {}; killed it", worker,
-            call.function, config.cancelGrace);
-      }
-    }, config.cancelGrace.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Supervision
-
-  /**
-   * Starts a worker and waits for its hello. The process is in {@link #alive} from its spawn on,
-   * so that {@link #close()} stops a worker still starting as it stops the others.
-   */
-  private WorkerProcess startWorker() {
-    WorkerProcess worker = WorkerProcess.spawn(config, new Listener(), workerNumbers.incrementAndGet());
-    alive.add(worker);
-    try {
-      if (closed) {
-        worker.kill("the pool closed while it started");
-      }
-      worker.awaitHello();
-      return worker;
-    } catch (RuntimeException e) {
-      alive.remove(worker);
-      throw e;
-    }
-  }
-
-  /** Receives what the workers report. */
-  private final class Listener implements WorkerProcess.Listener {
+  private final class WorkerEvents implements WorkerProcess.Listener {
     @Override
     public void onCallStarted(WorkerProcess worker, Call call) {
-      if (config.callTimeout != null) {
-        call.armTimer(supervisor.schedule(() -> onTimeout(worker, call),
-            config.callTimeout.toNanos(), TimeUnit.NANOSECONDS));
-      }
-      if (call.isDone()) { // cancelled while queued on the worker, which should drop it at once
-        awaitCancel(worker, call);
-      }
+      dispatcher.onCallStarted(worker, call);
     }
 
     @Override
     public void onCallFinished(WorkerProcess worker) {
-      if (worker.state() == WorkerProcess.State.DRAINING && worker.inFlight() == 0) {
-        worker.retire();
-      }
-      drainSoon();
+      supervisor.onCallFinished(worker);
+      dispatcher.drainSoon();
     }
 
     @Override
     public void onAbandoned(WorkerProcess worker, Call call) {
-      worker.cancel(call.id());
-      if (worker.running() == call) {
-        awaitCancel(worker, call);
-      }
+      dispatcher.onAbandoned(worker, call);
     }
 
+    /**
+     * The supervisor forgets the worker first (whether it was a member decides whether it is
+     * replaced); its unstarted calls go back to the queue, or fail if the pool closed, and then
+     * nothing is replaced; otherwise a member is replaced, and the queue drained.
+     */
     @Override
     public void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted) {
-      alive.remove(worker);
-      boolean member = workers.remove(worker); // recycled workers left the list already
-      boolean poolClosed;
-      synchronized (waiting) { // decided under the lock that close() empties the queue with
-        poolClosed = closed;
-        if (!poolClosed) {
-          for (int i = unstarted.size() - 1; i >= 0; i--) {
-            waiting.addFirst(unstarted.get(i)); // first in line again, in their order
-          }
-        }
-      }
-      if (poolClosed) {
-        unstarted.forEach(c -> c.fail(new CancellationException("the " + name()
-            + " pool was closed")));
+      boolean member = supervisor.forget(worker);
+      if (!dispatcher.requeue(worker, unstarted)) {
         return;
       }
-      if (!unstarted.isEmpty()) {
-        LOG.debug("{} calls that {} held but had not started go to other workers",
-            unstarted.size(), worker);
-      }
       if (member) {
-        LOG.warn("{}", cause.getMessage());
-        Duration delay;
-        synchronized (WorkerPool.this) {
-          youngDeaths = worker.age().compareTo(config.healthyAge) < 0 ? youngDeaths + 1 : 0;
-          delay = backoff(youngDeaths);
-        }
-        replaceAfter(delay);
+        supervisor.replace(worker, cause);
       }
-      drainSoon();
-    }
-  }
-
-  /**
-   * Makes a started worker a member. One that died between its hello and now was no member when
-   * its death was reported, so nobody replaced it: replace it here.
-   */
-  private void addMember(WorkerProcess worker) {
-    workers.add(worker);
-    if (worker.state() == WorkerProcess.State.DEAD && workers.remove(worker) && !closed) {
-      replaceAfter(backoff(1));
-    }
-  }
-
-  private Duration backoff(int failures) {
-    if (failures <= 1) {
-      return Duration.ZERO;
-    }
-    long nanos = config.restartBackoff.toNanos() << Math.min(20, failures - 2);
-    return Duration.ofNanos(Math.min(nanos, config.maxRestartBackoff.toNanos()));
-  }
-
-  private void replaceAfter(Duration delay) {
-    startsPending.incrementAndGet();
-    supervisor.schedule(() -> {
-      try {
-        if (closed) {
-          return;
-        }
-        WorkerProcess replacement = startWorker();
-        restarts.incrementAndGet();
-        if (closed) {
-          replacement.kill("the pool closed while it started");
-          return;
-        }
-        addMember(replacement);
-        LOG.info("started {} to replace a worker ({} restarts so far)", replacement,
-            restarts.get());
-        drainSoon();
-      } catch (RuntimeException e) {
-        if (closed) {
-          LOG.debug("a {} worker starting as the pool closed was stopped", name(), e);
-          return;
-        }
-        LOG.error("could not start a {} worker; trying again", name(), e);
-        if (workers.isEmpty()) {
-          failWaiting(e); // nothing could run them: fail rather than leave them hanging
-        }
-        int failures;
-        synchronized (WorkerPool.this) {
-          failures = ++youngDeaths;
-        }
-        replaceAfter(backoff(failures + 1));
-      } finally {
-        startsPending.decrementAndGet();
-      }
-    }, delay.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  private void recycle(WorkerProcess worker, String why) {
-    // Only the one that drains it, and finds it still a member, replaces it: a recycle racing
-    // another, or the worker's death, must not start a second replacement.
-    if (closed || !worker.drain() || !workers.remove(worker)) {
-      return;
-    }
-    LOG.info("recycling {}: {}", worker, why); // no new calls; it finishes its own, then exits
-    replaceAfter(Duration.ZERO);
-    if (worker.inFlight() == 0) {
-      worker.retire();
-    }
-    supervisor.schedule(() -> {
-      if (worker.process().isAlive()) {
-        worker.kill("it did not exit after being recycled");
-      }
-    }, config.callTimeout != null ? config.callTimeout.toNanos() + 5_000_000_000L
-        : TimeUnit.MINUTES.toNanos(10), TimeUnit.NANOSECONDS);
-  }
-
-  private void checkHealth() {
-    try {
-      for (WorkerProcess worker : alive) {
-        WorkerProcess.State state = worker.state();
-        if (worker.killedButNotDead(config.pingTimeout)) {
-          // Killed, yet neither its exit nor the end of its output came: end it here.
-          Thread.ofVirtual().name("open-" + name() + "-reaper").start(worker::forceDeath);
-          continue;
-        }
-        if (state != WorkerProcess.State.READY && state != WorkerProcess.State.DRAINING) {
-          continue;
-        }
-        String slow = worker.frameTooSlow(config.pingTimeout, config.minFrameRate);
-        if (slow != null) {
-          LOG.warn("{}: {}; replacing it", worker, slow);
-          worker.kill(slow);
-          continue;
-        }
-        if (worker.waitsForConsumer()) {
-          continue; // the host stopped reading, for a stream's consumer: the worker is not silent
-        }
-        Duration silent = worker.silence(pingSeq.incrementAndGet());
-        if (silent.compareTo(config.pingTimeout) > 0) {
-          LOG.warn("{} has been silent for {} (no pong, no frame); replacing it", worker, silent);
-          worker.kill("it did not answer a ping within " + config.pingTimeout);
-        } else if (state == WorkerProcess.State.READY && config.maxMemoryBytes > 0
-            && worker.rss() > config.maxMemoryBytes) {
-          recycle(worker, "its resident memory " + (worker.rss() >> 20) + " MiB exceeds "
-              + (config.maxMemoryBytes >> 20) + " MiB");
-        }
-      }
-    } catch (RuntimeException e) {
-      LOG.error("health check of the {} pool failed", name(), e);
+      dispatcher.drainSoon();
     }
   }
 
@@ -589,7 +262,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   /** Returns the process ids of the live workers. */
   public List<Long> pids() {
-    return workers.stream().map(WorkerProcess::pid).toList();
+    return supervisor.members().stream().map(WorkerProcess::pid).toList();
   }
 
   /**
@@ -597,23 +270,23 @@ public final class WorkerPool implements Backend, AutoCloseable {
    * dashboards and operators.
    */
   public List<WorkerStatus> status() {
-    return alive.stream().map(w -> new WorkerStatus(w.pid(), w.state().name(), w.inFlight(),
-        w.callsStarted(), w.rss(), w.age())).toList();
+    return supervisor.alive().stream().map(w -> new WorkerStatus(w.pid(), w.state().name(),
+        w.inFlight(), w.callsStarted(), w.rss(), w.age())).toList();
   }
 
   /** Returns how many workers were started to replace dead or recycled ones. */
   public long restarts() {
-    return restarts.get();
+    return supervisor.restarts();
   }
 
   /** Returns the number of live workers (starting replacements not counted). */
   public int size() {
-    return workers.size();
+    return supervisor.members().size();
   }
 
   /** Returns the {@code hello} of a live worker, as a map (language, version, capabilities…). */
   public Map<String, Object> workerInfo() {
-    for (WorkerProcess w : workers) {
+    for (WorkerProcess w : supervisor.members()) {
       if (w.hello() != null) {
         Map<String, Object> info = new LinkedHashMap<>();
         w.hello().fields().forEachRemaining(e -> info.put(e.getKey(), e.getValue().isTextual()
@@ -630,141 +303,29 @@ public final class WorkerPool implements Backend, AutoCloseable {
    */
   @Override
   public void close() {
-    List<Call> abandoned;
-    synchronized (waiting) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      abandoned = new ArrayList<>(waiting);
-      waiting.clear();
+    List<Call> abandoned = dispatcher.close();
+    if (abandoned == null) {
+      return; // closed already
     }
-    if (healthCheck != null) {
-      healthCheck.cancel(false);
-    }
+    supervisor.stopHealthCheck();
     abandoned.forEach(c -> c.fail(new CancellationException("the " + name() + " pool was closed")));
-    List<WorkerProcess> all = List.copyOf(alive);
-    all.forEach(WorkerProcess::shutdown);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    boolean interrupted = false;
-    for (WorkerProcess w : all) {
-      try {
-        long left = Math.max(0, deadline - System.nanoTime());
-        if (!w.process().waitFor(left, TimeUnit.NANOSECONDS)) {
-          w.kill("the pool closed");
-        }
-      } catch (InterruptedException e) {
-        interrupted = true; // no more waiting for polite exits, but still for the kills
-        deadline = 0;
-        w.kill("the pool closed");
-      }
-    }
-    for (WorkerProcess w : all) {
-      interrupted |= awaitExitUninterruptibly(w.process(), TimeUnit.SECONDS.toNanos(5));
-    }
-    supervisor.shutdownNow();
+    boolean interrupted = supervisor.stopWorkers();
+    scheduler.shutdownNow();
     try {
-      supervisor.awaitTermination(5, TimeUnit.SECONDS);
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    workers.clear();
+    supervisor.forgetMembers();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
     LOG.info("{} pool closed", name());
   }
 
-  /** Waits for a killed process to be gone; returns whether an interrupt came meanwhile. */
-  private static boolean awaitExitUninterruptibly(Process process, long nanos) {
-    boolean interrupted = false;
-    long deadline = System.nanoTime() + nanos;
-    while (true) {
-      try {
-        process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        return interrupted;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-  }
-
   @Override
   public String toString() {
-    return "WorkerPool[" + name() + ", " + workers + "]";
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Configuration
-
-  /** An immutable snapshot of a builder. */
-  static final class Config {
-    final Language language;
-    final String interpreter;
-    final Path workingDirectory;
-    final List<Path> modulePath;
-    final List<String> allowedModules;
-    final boolean attributePaths;
-    final Map<String, String> extraEnvironment;
-    final int workers;
-    final int prefetch;
-    final long minFrameRate;
-    final int maxFrame;
-    final Duration handshakeTimeout;
-    final Duration callTimeout;
-    final Duration pingInterval;
-    final Duration pingTimeout;
-    final Duration cancelGrace;
-    final Duration restartBackoff;
-    final Duration maxRestartBackoff;
-    final Duration healthyAge;
-    final long maxCallsPerWorker;
-    final long maxMemoryBytes;
-    final Duration responseSpin;
-    /** Sees every stderr line before it is logged (tests); null for none. */
-    final java.util.function.Consumer<String> stderrSink;
-    final Path runtime;
-
-    private Config(Builder b) {
-      language = b.language;
-      interpreter = b.interpreter != null ? b.interpreter : language.defaultInterpreter();
-      workingDirectory = b.workingDirectory; // null: the JVM's
-      modulePath = List.copyOf(b.modulePath);
-      allowedModules = List.copyOf(b.allowedModules);
-      attributePaths = b.attributePaths;
-      extraEnvironment = Map.copyOf(b.environment);
-      workers = b.workers;
-      prefetch = b.prefetch;
-      minFrameRate = b.minFrameRate;
-      maxFrame = b.maxFrame;
-      handshakeTimeout = b.handshakeTimeout;
-      callTimeout = b.callTimeout;
-      pingInterval = b.pingInterval;
-      pingTimeout = b.pingTimeout;
-      cancelGrace = b.cancelGrace;
-      restartBackoff = b.restartBackoff;
-      maxRestartBackoff = b.maxRestartBackoff;
-      healthyAge = Duration.ofSeconds(5);
-      maxCallsPerWorker = b.maxCallsPerWorker;
-      maxMemoryBytes = b.maxMemoryBytes;
-      responseSpin = b.responseSpin;
-      stderrSink = b.stderrSink;
-      runtime = WorkerRuntime.of(language);
-    }
-
-    List<String> command() {
-      return language.command(interpreter, runtime, allowedModules, maxFrame, attributePaths);
-    }
-
-    Map<String, String> environment() {
-      Map<String, String> env = new LinkedHashMap<>(extraEnvironment);
-      env.put(language.pathVariable(), language.searchPath(runtime, modulePath));
-      if (language == Language.PYTHON) {
-        env.put("PYTHONDONTWRITEBYTECODE", "1"); // keep the extracted runtime directory clean
-        env.put("PYTHONUNBUFFERED", "1");
-      }
-      return env;
-    }
+    return "WorkerPool[" + name() + ", " + supervisor.members() + "]";
   }
 
   /**
@@ -773,28 +334,29 @@ public final class WorkerPool implements Backend, AutoCloseable {
    * withAllowedModules} and {@code withEnvironment} add up. Not thread-safe.
    */
   public static final class Builder {
-    private final Language language;
-    private String interpreter;
-    private Path workingDirectory;
-    private final List<Path> modulePath = new ArrayList<>();
-    private final List<String> allowedModules = new ArrayList<>();
-    private boolean attributePaths;
-    private final Map<String, String> environment = new LinkedHashMap<>();
-    private int workers = 2;
-    private int prefetch = 4;
-    private long minFrameRate = 1 << 20;
-    private int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
-    private Duration handshakeTimeout = Duration.ofSeconds(10);
-    private Duration callTimeout;
-    private Duration pingInterval = Duration.ofSeconds(5);
-    private Duration pingTimeout = Duration.ofSeconds(10);
-    private Duration cancelGrace = Duration.ofSeconds(2);
-    private Duration restartBackoff = Duration.ofMillis(100);
-    private Duration maxRestartBackoff = Duration.ofSeconds(30);
-    private long maxCallsPerWorker;
-    private long maxMemoryBytes;
-    private Duration responseSpin = Duration.ofNanos(100_000);
-    private java.util.function.Consumer<String> stderrSink;
+    // The settings are package-private for PoolConfig, which snapshots them in build().
+    final Language language;
+    String interpreter;
+    Path workingDirectory;
+    final List<Path> modulePath = new ArrayList<>();
+    final List<String> allowedModules = new ArrayList<>();
+    boolean attributePaths;
+    final Map<String, String> environment = new LinkedHashMap<>();
+    int workers = 2;
+    int prefetch = 4;
+    long minFrameRate = 1 << 20;
+    int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
+    Duration handshakeTimeout = Duration.ofSeconds(10);
+    Duration callTimeout;
+    Duration pingInterval = Duration.ofSeconds(5);
+    Duration pingTimeout = Duration.ofSeconds(10);
+    Duration cancelGrace = Duration.ofSeconds(2);
+    Duration restartBackoff = Duration.ofMillis(100);
+    Duration maxRestartBackoff = Duration.ofSeconds(30);
+    long maxCallsPerWorker;
+    long maxMemoryBytes;
+    Duration responseSpin = Duration.ofNanos(100_000);
+    java.util.function.Consumer<String> stderrSink;
     private final Map<String, Object> given = new java.util.HashMap<>();
 
     private Builder(Language language) {
@@ -1099,7 +661,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
       if (allowedModules.isEmpty()) {
         throw new IllegalStateException("no allowed modules: call withAllowedModules(...)");
       }
-      return new WorkerPool(new Config(this));
+      return new WorkerPool(new PoolConfig(this));
     }
 
     private static Duration positive(Duration d, String name) {

@@ -83,7 +83,7 @@ final class WorkerProcess {
     void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted);
   }
 
-  private final WorkerPool.Config config;
+  private final PoolConfig config;
   private final Listener listener;
   private final Process process;
   private final long pid;
@@ -137,7 +137,7 @@ final class WorkerProcess {
   /** A moving average of how long the worker's calls run, or 0 before the first. */
   private volatile double meanCallNanos;
 
-  private WorkerProcess(WorkerPool.Config config, Listener listener, Process process) {
+  private WorkerProcess(PoolConfig config, Listener listener, Process process) {
     this.config = config;
     this.listener = listener;
     this.process = process;
@@ -152,7 +152,7 @@ final class WorkerProcess {
    *
    * @throws WorkerStartException if the process cannot start
    */
-  static WorkerProcess spawn(WorkerPool.Config config, Listener listener, int number) {
+  static WorkerProcess spawn(PoolConfig config, Listener listener, int number) {
     List<String> command = config.command();
     ProcessBuilder builder = new ProcessBuilder(command);
     if (config.workingDirectory != null) {
