@@ -44,6 +44,16 @@ public enum Language {
     return pathVariable;
   }
 
+  /** The files under {@code root} that may hold the source of {@code module}, in search order. */
+  List<Path> sourceFiles(Path root, String module) {
+    if (this == PYTHON) {
+      Path base = root.resolve(module.replace('.', '/'));
+      return List.of(base.resolveSibling(base.getFileName() + ".py"), base.resolve("__init__.py"));
+    }
+    return List.of(root.resolve(module + ".jl"), root.resolve(module).resolve("src")
+        .resolve(module + ".jl"));
+  }
+
   /** The module search path: the runtime (Python only) and then the user's directories. */
   String searchPath(Path runtime, List<Path> modulePath) {
     List<String> entries = new ArrayList<>();

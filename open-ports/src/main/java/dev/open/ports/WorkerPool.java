@@ -1,9 +1,14 @@
 package dev.open.ports;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,6 +122,33 @@ public final class WorkerPool implements Backend, AutoCloseable {
   @Override
   public String name() {
     return config.language.id();
+  }
+
+  /**
+   * Returns the SHA-256 (first 16 hex digits) of the source file of {@code function}'s module as
+   * found on the pool's module path now — {@code pkg/mod.py} or {@code pkg/mod/__init__.py} for
+   * Python, {@code Mod.jl} or {@code Mod/src/Mod.jl} for Julia — so that editing the module
+   * changes the keys of the nodes that call it in a result store. Only that file counts: a change
+   * in a module it imports does not (declare a node version for that). Empty when the module is
+   * not on the module path (an installed package).
+   */
+  @Override
+  public String codeIdentity(String function) {
+    int colon = function.indexOf(':');
+    String module = colon < 0 ? function : function.substring(0, colon);
+    for (Path root : config.modulePath) {
+      for (Path candidate : config.language.sourceFiles(root, module)) {
+        if (Files.isRegularFile(candidate)) {
+          try {
+            byte[] sha = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(candidate));
+            return HexFormat.of().formatHex(sha).substring(0, 16);
+          } catch (IOException | NoSuchAlgorithmException e) {
+            return "";
+          }
+        }
+      }
+    }
+    return "";
   }
 
   /**
