@@ -126,22 +126,55 @@ final class EntryFormat {
 
   /**
    * Reads and checks the rest of the entry file open on {@code channel}, whose checked header is
-   * {@code header} and which should hold {@code key}'s entry, and returns its payload: one direct
-   * buffer of exactly the payload's length (at most the file's size), position 0.
+   * {@code header} and which should hold {@code key}'s entry, and returns its payload, position 0,
+   * limit its length: a payload of at least {@code mapThreshold} bytes is mapped read-only, a
+   * smaller one read into one direct buffer of its length (at most the file's size).
    */
-  static ByteBuffer readPayload(FileChannel channel, CacheKey key, Header header)
-      throws IOException, Corrupt {
-    ByteBuffer payload = ByteBuffer.allocateDirect((int) header.payloadLength());
+  static ByteBuffer readPayload(FileChannel channel, CacheKey key, Header header,
+      long mapThreshold) throws IOException, Corrupt {
     ByteBuffer trailer = ByteBuffer.allocate(TRAILER);
-    if (!StoreFiles.readFully(channel, payload, header.length())
-        || !StoreFiles.readFully(channel, trailer, header.length() + header.payloadLength())) {
-      throw new Corrupt("truncated while its payload was read");
+    if (!StoreFiles.readFully(channel, trailer, header.length() + header.payloadLength())) {
+      throw new Corrupt("truncated while its checksum was read");
     }
-    payload.flip();
-    int computed = checksum(header.bytes(), List.of(payload));
+    ByteBuffer payload;
+    int computed;
+    if (header.payloadLength() >= mapThreshold) {
+      payload = channel.map(FileChannel.MapMode.READ_ONLY, header.length(),
+          header.payloadLength());
+      computed = checksumOfMapping(header.bytes(), payload);
+    } else {
+      payload = ByteBuffer.allocateDirect((int) header.payloadLength());
+      if (!StoreFiles.readFully(channel, payload, header.length())) {
+        throw new Corrupt("truncated while its payload was read");
+      }
+      payload.flip();
+      computed = checksum(header.bytes(), List.of(payload));
+    }
     checkSum(trailer.getInt(0), computed);
     checkKey(header, key);
     return payload;
+  }
+
+  /**
+   * Returns the CRC32C of {@code header} and the mapped {@code payload}, read through a small heap
+   * array: the JVM turns a fault in a mapping (its file truncated meanwhile by another program)
+   * into an {@link InternalError} in a bulk copy, but not inside the checksum's own intrinsic.
+   */
+  private static int checksumOfMapping(ByteBuffer header, ByteBuffer payload) throws Corrupt {
+    CRC32C crc = new CRC32C();
+    crc.update(header.duplicate());
+    byte[] piece = new byte[64 * 1024];
+    ByteBuffer mapped = payload.duplicate();
+    try {
+      while (mapped.hasRemaining()) {
+        int n = Math.min(piece.length, mapped.remaining());
+        mapped.get(piece, 0, n);
+        crc.update(piece, 0, n);
+      }
+    } catch (InternalError e) {
+      throw new Corrupt("truncated while it was checked (" + e.getMessage() + ")");
+    }
+    return (int) crc.getValue();
   }
 
   /**

@@ -37,7 +37,8 @@ class DirectoryStoreConcurrencyTest {
   @Timeout(120)
   void loadsSeeWholeValuesOrNothing(long seed) throws Exception {
     Random random = new Random(seed);
-    DirectoryStore store = DirectoryStore.builder(dir).withFsync(seed == 1).build();
+    DirectoryStore store = DirectoryStore.builder(dir).withFsync(seed == 1)
+        .withMapThreshold(seed == 2 ? 0 : DirectoryStore.MAP_THRESHOLD).build(); // 2 maps all
     int keyCount = 12;
     List<CacheKey> keys = new ArrayList<>();
     List<StoredValue> values = new ArrayList<>();

@@ -199,6 +199,22 @@ class DirectoryStoreTest {
     assertThat(loaded.contentHash()).isEqualTo(StoredValue.contentHash(loaded.parts()));
   }
 
+  @ParameterizedTest
+  @ValueSource(longs = {0, 1 << 20, Long.MAX_VALUE})
+  void aLoadedValueOutlivesItsEntryFile(long mapThreshold) throws IOException {
+    DirectoryStore store = DirectoryStore.builder(dir).withMapThreshold(mapThreshold).build();
+    StoredValue value = randomValue(new Random(8), 3 << 20);
+    store.store(key("k"), value);
+    StoredValue loaded = store.load(key("k")).orElseThrow();
+
+    Files.delete(store.entryFile(key("k"))); // as a prune would
+    assertSame(loaded, value);
+    StoredValue other = randomValue(new Random(9), 3 << 20);
+    store.store(key("k"), other); // a new file where it was
+    assertSame(loaded, value);
+    assertSame(store.load(key("k")).orElseThrow(), other);
+  }
+
   @Test
   void storingAnIntactEntryAgainKeepsItsFileAndMarksItUsed() throws IOException {
     DirectoryStore store = DirectoryStore.open(dir);
