@@ -97,12 +97,16 @@ public record KeyRecipe(String dag, String dagVersion, String node, String nodeV
     List<String> changed = new ArrayList<>();
     inputs.forEach((name, hash) -> {
       if (!hash.equals(previous.inputs.get(name))) {
-        changed.add("'" + name + "' (" + previous.inputs.get(name).substring(0, 12) + " → "
-            + hash.substring(0, 12) + ")");
+        changed.add("'" + name + "' (" + abbreviated(previous.inputs.get(name)) + " → "
+            + abbreviated(hash) + ")");
       }
     });
     return changed.isEmpty() ? "unchanged"
         : "the value of input " + String.join(", ", changed) + " changed";
+  }
+
+  private static String abbreviated(String hash) {
+    return hash.length() <= 12 ? hash : hash.substring(0, 12);
   }
 
   private static String show(String version) {
