@@ -1,0 +1,184 @@
+package dev.open.dag.store;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The built-in codec of plain values, id {@value #ID}: a compact, deterministic, tagged binary
+ * format for null, the boxed primitives, strings, {@code BigInteger}, {@code BigDecimal}, arrays
+ * of primitives, enums, {@code Instant}, {@code Duration}, {@code LocalDate}, {@code NDArray}s,
+ * and lists, sets, maps, {@code Optional}s and records of those.
+ *
+ * <h2>Format (a compatibility promise: a new format is a new id)</h2>
+ *
+ * <p>An entry is exactly one value, nothing after it. A value is a one-byte tag and the tag's
+ * body. The body's pieces:
+ *
+ * <ul>
+ *   <li><i>varint</i>: an unsigned integer, 7 bits per byte, least significant group first, the
+ *       high bit set on every byte but the last; minimal (no trailing 0x00 group, except the
+ *       single byte 0x00 for zero); at most 10 bytes.
+ *   <li><i>zigzag</i>: a signed integer n as the varint of {@code (n << 1) ^ (n >> 63)} (of
+ *       {@code (n << 1) ^ (n >> 31)}, as unsigned 32 bits, for an {@code int}), so that small
+ *       magnitudes are short.
+ *   <li><i>len</i>: a varint count, at most 2^31 - 1.
+ *   <li><i>utf8</i>: a len n, then n bytes of UTF-8 (well-formed: no unpaired surrogates, no
+ *       overlong forms).
+ *   <li><i>le16, le32, le64</i>: fixed-width little-endian integers.
+ * </ul>
+ *
+ * <pre>
+ * tag   type                 body
+ * 0x00  null                 (none)
+ * 0x01  Boolean false        (none)
+ * 0x02  Boolean true         (none)
+ * 0x03  Byte                 1 byte
+ * 0x04  Short                le16
+ * 0x05  Integer              zigzag (1 to 5 bytes)
+ * 0x06  Long                 zigzag (1 to 10 bytes)
+ * 0x07  Float                le32: the raw IEEE 754 bits (NaN payloads and -0.0 kept)
+ * 0x08  Double               le64: the raw IEEE 754 bits (NaN payloads and -0.0 kept)
+ * 0x09  Character            le16: the UTF-16 code unit (a lone surrogate is fine)
+ * 0x0A  String               utf8
+ * 0x0B  BigInteger           len n (n at least 1), n bytes: the minimal big-endian two's
+ *                            complement, as BigInteger.toByteArray()
+ * 0x0C  BigDecimal           zigzag scale, then the unscaled value as the body of 0x0B
+ * 0x10  byte[]               len n, n bytes
+ * 0x11  short[]              len n, n × le16
+ * 0x12  int[]                len n, n × le32
+ * 0x13  long[]               len n, n × le64
+ * 0x14  float[]              len n, n × le32 raw bits
+ * 0x15  double[]             len n, n × le64 raw bits
+ * 0x16  boolean[]            len n, ceil(n / 8) bytes: element i is bit (i mod 8), least
+ *                            significant first, of byte (i / 8); unused bits are 0
+ * 0x17  char[]               len n, n × le16 code units
+ * 0x20  enum constant        utf8 class name (Class.getName() of its declaring enum), utf8
+ *                            constant name
+ * 0x21  Instant              zigzag epoch second, varint nanosecond (0 to 999,999,999)
+ * 0x22  Duration             zigzag seconds, varint nanosecond (0 to 999,999,999), as
+ *                            Duration.getSeconds() and getNano()
+ * 0x23  LocalDate            zigzag epoch day
+ * 0x28  NDArray              an open.ndarray.v1 entry (header, then the elements; see
+ *                            NDArrayCodec), whose header gives its length
+ * 0x30  List                 len n, n values in the list's order
+ * 0x31  Set                  len n, n values in strictly increasing order of their encodings
+ *                            compared as unsigned bytes (a shorter prefix first)
+ * 0x32  Map                  len n, n pairs of key value, keys in strictly increasing order of
+ *                            their encodings, as for a set
+ * 0x33  Optional.empty()     (none)
+ * 0x34  Optional.of(v)       the value v
+ * 0x38  record               utf8 class name (Class.getName()), len n components, then the n
+ *                            component values in declaration order
+ * </pre>
+ *
+ * <p>Sorting sets and maps by encoded bytes makes the format deterministic whatever a collection's
+ * iteration order: equal {@code HashSet}s, or a {@code HashMap} and a {@code TreeMap} of the same
+ * entries, encode to the same bytes. The one exception to "equal values encode equally": floats
+ * and doubles are kept bit for bit, so values that differ only by NaN payloads (which {@code
+ * Double.equals} does not tell apart) encode differently; that costs a cache miss, never a wrong
+ * value. Conversely every accepted encoding is canonical: decoding then encoding gives the same
+ * bytes back (as long as records' constructors keep their arguments as given).
+ *
+ * <h2>Which values</h2>
+ *
+ * <ul>
+ *   <li>{@code BigInteger} and {@code BigDecimal} themselves, not subclasses; strings without
+ *       unpaired surrogates (which UTF-8 cannot hold; a {@code char[]} can).
+ *   <li>Any {@code List}, {@code Set} or {@code Map} implementation; decoded as an unmodifiable
+ *       list, an unmodifiable insertion-ordered (sequenced) set and map, and nulls are kept. A set
+ *       or map in which two elements or keys encode alike (which only one that breaks its
+ *       contract can hold, such as an identity-based one) is refused, since it could not be
+ *       decoded to an equal one.
+ *   <li>A record whose components are all encodable, whose accessors and canonical constructor
+ *       module {@code dev.open.dag} may use (a record in the unnamed module, or in a package that
+ *       is exported, or opened to {@code dev.open.dag}), that is not a hidden class, and whose
+ *       components' declared types can hold what they decode to (a component declared {@code
+ *       ArrayList} cannot hold a decoded unmodifiable list, so such a record is refused). It is
+ *       decoded through its canonical constructor; its class is loaded by name with the
+ *       thread's context class loader, then this codec's own.
+ *   <li>Containers (lists, sets, maps, optionals, records) nest at most {@value #MAX_DEPTH} deep;
+ *       deeper values, and so cyclic ones, are refused. An encoding is at most {@value
+ *       #MAX_SIZE} bytes.
+ *   <li>Anything else (arbitrary objects, lambdas, other collections, other arrays, an optional
+ *       or a container of such) is refused: {@link #canEncode} is false, {@link #encode} throws
+ *       {@link IllegalArgumentException} saying where.
+ * </ul>
+ *
+ * <p>{@link #canEncode} is exact (true if and only if {@link #encode} succeeds) and costs one walk
+ * of the value without copying it, but for the elements of sets and keys of maps, which it
+ * encodes to compare them. {@link #decode} checks every length against the bytes left before
+ * allocating and throws {@link IllegalArgumentException} for anything but an encoding this codec
+ * produces; an {@code NDArray} in a direct buffer is decoded as a view of it.
+ */
+final class StandardCodec implements ValueCodec {
+
+  /** The codec's id. */
+  static final String ID = "open.std.v1";
+
+  /** How deep containers may nest. */
+  static final int MAX_DEPTH = 512;
+
+  /** The largest encoding, in bytes (the largest Java array). */
+  static final int MAX_SIZE = Integer.MAX_VALUE - 8;
+
+  static final int NULL = 0x00;
+  static final int FALSE = 0x01;
+  static final int TRUE = 0x02;
+  static final int BYTE = 0x03;
+  static final int SHORT = 0x04;
+  static final int INT = 0x05;
+  static final int LONG = 0x06;
+  static final int FLOAT = 0x07;
+  static final int DOUBLE = 0x08;
+  static final int CHAR = 0x09;
+  static final int STRING = 0x0A;
+  static final int BIG_INTEGER = 0x0B;
+  static final int BIG_DECIMAL = 0x0C;
+  static final int BYTES = 0x10;
+  static final int SHORTS = 0x11;
+  static final int INTS = 0x12;
+  static final int LONGS = 0x13;
+  static final int FLOATS = 0x14;
+  static final int DOUBLES = 0x15;
+  static final int BOOLEANS = 0x16;
+  static final int CHARS = 0x17;
+  static final int ENUM = 0x20;
+  static final int INSTANT = 0x21;
+  static final int DURATION = 0x22;
+  static final int LOCAL_DATE = 0x23;
+  static final int NDARRAY = 0x28;
+  static final int LIST = 0x30;
+  static final int SET = 0x31;
+  static final int MAP = 0x32;
+  static final int OPTIONAL_EMPTY = 0x33;
+  static final int OPTIONAL = 0x34;
+  static final int RECORD = 0x38;
+
+  @Override
+  public String id() {
+    return ID;
+  }
+
+  @Override
+  public boolean canEncode(Object value) {
+    return StandardEncoder.canEncode(value);
+  }
+
+  /** Returns the encoding as one heap buffer. */
+  @Override
+  public List<ByteBuffer> encode(Object value) {
+    return List.of(StandardEncoder.encode(value));
+  }
+
+  @Override
+  public Object decode(ByteBuffer data) {
+    Objects.requireNonNull(data, "data");
+    return StandardDecoder.decode(data);
+  }
+
+  @Override
+  public String toString() {
+    return ID;
+  }
+}
