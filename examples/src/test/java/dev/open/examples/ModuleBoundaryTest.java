@@ -42,7 +42,7 @@ class ModuleBoundaryTest {
   private static final Map<String, Set<String>> EXPORTS = Map.of(
       "dev.open.dag", Set.of("dev.open.dag", "dev.open.dag.array", "dev.open.dag.event",
           "dev.open.dag.export", "dev.open.dag.metrics", "dev.open.dag.policy",
-          "dev.open.dag.spi"),
+          "dev.open.dag.spi", "dev.open.dag.store"),
       "dev.open.rust", Set.of("dev.open.rust", "dev.open.rust.internal.jnr"),
       "dev.open.ports", Set.of("dev.open.ports"));
 

@@ -55,12 +55,14 @@ class DocSnippetsTest {
       import dev.open.dag.metrics.*;
       import dev.open.dag.policy.*;
       import dev.open.dag.spi.*;
+      import dev.open.dag.store.*;
       import dev.open.ports.*;
       import dev.open.rust.*;
       import dev.open.examples.docs.DocsDomain.*;
       import java.util.*;
       import java.util.concurrent.*;
       import java.time.*;
+      import java.nio.*;
       import java.nio.file.*;
       """;
 
