@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +50,32 @@ class MainTest {
     assertThat(line.get("precedenceViolations").asInt()).isZero();
     assertThat(line.get("exactlyOnce").asBoolean()).isTrue();
     assertThat(line.get("maxParallel").asInt()).isEqualTo(4);
+  }
+
+  @Test
+  void aReplayOnAStoreLoadsEverythingTheSecondTimeAndExplainsWhy() throws Exception {
+    Path file = Files.writeString(dir.resolve("two.json"), """
+        {"name": "two", "schemaVersion": "1.5", "workflow": {
+          "specification": {"tasks": [
+            {"name": "a", "id": "a", "children": ["b"]}, {"name": "b", "id": "b"}]},
+          "execution": {"tasks": [
+            {"id": "a", "runtimeInSeconds": 10}, {"id": "b", "runtimeInSeconds": 30}]}}}
+        """);
+    String store = dir.resolve("store").toString();
+
+    assertThat(replay(file.toString(), "--scale", "0.001", "--store", store)).isZero();
+    out.reset();
+    assertThat(replay(file.toString(), "--scale", "0.001", "--store", store, "--explain"))
+        .isZero();
+
+    List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+    JsonNode result = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+    assertThat(result.get("cached").asInt()).isEqualTo(2);
+    assertThat(result.get("exactlyOnce").asBoolean()).isTrue(); // none ran, as none should
+    assertThat(lines).anyMatch(l -> l.matches(" +2  HIT — found"));
+    assertThat(lines).anyMatch(l -> l.matches("a +CACHED +HIT +[0-9a-f]{12} found"));
+    assertThat(replay(file.toString(), "--explain")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--explain needs --store DIR");
   }
 
   @Test
