@@ -143,6 +143,13 @@ def calls_so_far() -> int:
     return _calls
 
 
+def record(path: str, label: str) -> str:
+    """Append ``label`` and a newline to the file ``path`` and return it: proof that a call ran."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(label + "\n")
+    return label
+
+
 def emit(kind: str) -> None:
     """Write a bad frame straight to the frame stream, then hang (never returns normally).
 

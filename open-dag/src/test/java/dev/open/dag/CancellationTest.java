@@ -130,21 +130,31 @@ class CancellationTest {
 
   @Test
   void aRetryWaitingInBackoffIsCancelledToo() throws Exception {
-    CountDownLatch failedOnce = new CountDownLatch(1);
+    CountDownLatch inBackoff = new CountDownLatch(1);
+    AtomicReference<Duration> interruptedWaiting = new AtomicReference<>();
+    dev.open.dag.policy.Sleeper sleeper = delay -> {
+      inBackoff.countDown();
+      try {
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        interruptedWaiting.set(delay);
+        throw e;
+      }
+    };
     DagBuilder b = Dag.builder("backoff");
     b.node("flaky")
         .withRetry(dev.open.dag.policy.RetryPolicy.builder()
             .withDelay(Duration.ofSeconds(60)).build())
         .task(() -> {
-          failedOnce.countDown();
           throw new IllegalStateException("fail");
         });
-    Execution run = b.build().start();
-    failedOnce.await();
-    Thread.sleep(20); // let it reach its backoff
+    Execution run = DagExecutor.builder().withSleeper(sleeper).build().start(b.build());
+    inBackoff.await();
     run.cancel();
     RunReport report = run.await(Duration.ofSeconds(10));
 
+    assertThat(interruptedWaiting).as("the backoff the cancellation interrupted")
+        .hasValue(Duration.ofSeconds(60));
     assertThat(report.node("flaky").status()).isEqualTo(NodeStatus.CANCELLED);
     assertThat(report.node("flaky").attempts()).isEqualTo(1);
   }

@@ -186,59 +186,178 @@ class PolicyTest {
   }
 
   @Test
-  void limitsConcurrencyPerTag() {
-    ConcurrencyProbe db = new ConcurrencyProbe();
-    ConcurrencyProbe all = new ConcurrencyProbe();
+  void limitsConcurrencyPerTag() throws Exception {
+    HeldTasks held = new HeldTasks();
     DagBuilder b = Dag.builder("limits");
     for (int i = 0; i < 40; i++) {
-      b.node("db" + i).withTags("db").task(() -> all.during(() -> db.during(() -> sleep(5))));
-      b.node("free" + i).task(() -> all.during(() -> sleep(5)));
+      b.node("db" + i).withTags("db").task(() -> held.hold("db"));
+      b.node("free" + i).task(() -> held.hold("free"));
     }
-    RunReport report = DagExecutor.builder().withConcurrencyLimit("db", 3).build().run(b.build());
+    Execution run = DagExecutor.builder().withConcurrencyLimit("db", 3).withExecutor(held)
+        .build().start(b.build());
 
-    assertThat(report.succeeded()).isTrue();
-    assertThat(db.max()).isBetween(1, 3);
-    assertThat(all.max()).isGreaterThan(3); // untagged tasks are not limited
+    held.stepThrough(run, (counts, finished) -> {
+      int dbLeft = 40 - finished.getOrDefault("db", 0);
+      int freeLeft = 40 - finished.getOrDefault("free", 0);
+      assertThat(counts.getOrDefault("db", 0)).as("db tasks running").isEqualTo(Math.min(3, dbLeft));
+      // untagged tasks are not limited: every one not finished runs
+      assertThat(counts.getOrDefault("free", 0)).as("free tasks running").isEqualTo(freeLeft);
+    });
+    assertThat(run.await(Duration.ofSeconds(10)).succeeded()).isTrue();
   }
 
   @Test
-  void limitsNodesWithSeveralTagsByEachTag() {
-    ConcurrencyProbe a = new ConcurrencyProbe();
-    ConcurrencyProbe both = new ConcurrencyProbe();
+  void limitsNodesWithSeveralTagsByEachTag() throws Exception {
+    HeldTasks held = new HeldTasks();
     DagBuilder b = Dag.builder("two-tags");
     for (int i = 0; i < 30; i++) {
-      b.node("a" + i).withTags("a").task(() -> a.during(() -> sleep(3)));
-      b.node("ab" + i).withTags("a", "b").task(() -> a.during(() -> both.during(() -> sleep(3))));
+      b.node("a" + i).withTags("a").task(() -> held.hold("a"));
+      b.node("ab" + i).withTags("a", "b").task(() -> held.hold("ab"));
     }
-    RunReport report = DagExecutor.builder()
-        .withConcurrencyLimit("a", 4).withConcurrencyLimit("b", 1).build().run(b.build());
+    Execution run = DagExecutor.builder().withConcurrencyLimit("a", 4).withConcurrencyLimit("b", 1)
+        .withExecutor(held).build().start(b.build());
 
-    assertThat(report.succeeded()).isTrue();
-    assertThat(a.max()).isBetween(1, 4);
-    assertThat(both.max()).isEqualTo(1);
+    int[] most = new int[2];
+    held.stepThrough(run, (counts, finished) -> {
+      int a = counts.getOrDefault("a", 0);
+      int ab = counts.getOrDefault("ab", 0);
+      int aLeft = 30 - finished.getOrDefault("a", 0);
+      int abLeft = 30 - finished.getOrDefault("ab", 0);
+      assertThat(a + ab).as("tasks tagged a running").isLessThanOrEqualTo(4);
+      assertThat(ab).as("tasks tagged b running").isLessThanOrEqualTo(1);
+      // No permit idles while a task that could take it waits.
+      if (a + ab < 4) {
+        assertThat(a).as("a-only tasks running, with an a permit free").isEqualTo(aLeft);
+        assertThat(ab).as("ab tasks running, with an a permit free")
+            .isEqualTo(Math.min(1, abLeft));
+      }
+      most[0] = Math.max(most[0], a + ab);
+      most[1] = Math.max(most[1], ab);
+    });
+    assertThat(run.await(Duration.ofSeconds(10)).succeeded()).isTrue();
+    assertThat(most).containsExactly(4, 1);
   }
 
   @Test
-  void limitsTheElementsOfAMapAndTheWholeRun() {
-    ConcurrencyProbe probe = new ConcurrencyProbe();
+  void limitsTheElementsOfAMapAndTheWholeRun() throws Exception {
+    HeldTasks perTag = new HeldTasks();
     DagBuilder b = Dag.builder("map-limit");
     Node<List<Integer>> items = b.task("items", () -> IntStream.range(0, 50).boxed().toList());
     Node<List<Integer>> mapped = b.node("mapped").withTags("cpu")
-        .map(items, x -> probe.during(() -> sleep(2)) + x);
-    RunReport report = DagExecutor.builder().withConcurrencyLimit("cpu", 2).build().run(b.build());
-    assertThat(report.result(mapped)).hasSize(50);
-    assertThat(probe.max()).isBetween(1, 2);
+        .map(items, x -> perTag.hold("element") + x);
+    Execution run = DagExecutor.builder().withConcurrencyLimit("cpu", 2).withExecutor(perTag)
+        .build().start(b.build());
+    perTag.stepThrough(run, (counts, finished) -> assertThat(counts.getOrDefault("element", 0))
+        .as("elements running").isEqualTo(Math.min(2, 50 - finished.getOrDefault("element", 0))));
+    assertThat(run.await(Duration.ofSeconds(10)).result(mapped)).hasSize(50);
 
-    ConcurrencyProbe global = new ConcurrencyProbe();
+    HeldTasks global = new HeldTasks();
     DagBuilder g = Dag.builder("global");
     Node<List<Integer>> xs = g.task("xs", () -> IntStream.range(0, 30).boxed().toList());
-    g.map("each", xs, x -> global.during(() -> sleep(2)));
+    g.map("each", xs, x -> global.hold("element"));
     for (int i = 0; i < 30; i++) {
-      g.task("t" + i, () -> global.during(() -> sleep(2)));
+      g.task("t" + i, () -> global.hold("task"));
     }
-    RunReport limited = DagExecutor.builder().withMaxParallelism(3).build().run(g.build());
-    assertThat(limited.succeeded()).isTrue();
-    assertThat(global.max()).isBetween(1, 3);
+    Execution limited = DagExecutor.builder().withMaxParallelism(3).withExecutor(global).build()
+        .start(g.build());
+    global.stepThrough(limited, (counts, finished) -> {
+      int running = counts.values().stream().mapToInt(Integer::intValue).sum();
+      int left = 60 - finished.values().stream().mapToInt(Integer::intValue).sum();
+      assertThat(running).as("tasks and elements running").isEqualTo(Math.min(3, left));
+    });
+    assertThat(limited.await(Duration.ofSeconds(10)).succeeded()).isTrue();
+  }
+
+  /**
+   * Tasks that wait until the test lets them go, and the run's threads (from {@link
+   * DagExecutor.Builder#withExecutor}), counted. A task waiting for a permit holds no thread, so
+   * the run is at rest exactly when every thread it started is held here: then the tasks held
+   * are the tasks running, and the test checks them against the limits before letting the
+   * longest held go. No sleep: the counts change under this object's lock only.
+   */
+  static final class HeldTasks implements java.util.concurrent.Executor {
+    private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
+    private final java.util.Map<String, Integer> finished = new java.util.HashMap<>();
+    private int alive;
+    private boolean open;
+
+    private static final class Held {
+      final String kind;
+      boolean released;
+
+      Held(String kind) {
+        this.kind = kind;
+      }
+    }
+
+    @Override
+    public void execute(Runnable work) {
+      synchronized (this) {
+        alive++;
+      }
+      Thread.startVirtualThread(() -> {
+        try {
+          work.run();
+        } finally {
+          synchronized (this) {
+            alive--;
+            notifyAll();
+          }
+        }
+      });
+    }
+
+    /** The body of a task of the given kind: waits until released, returns 0. */
+    synchronized int hold(String kind) throws InterruptedException {
+      Held me = new Held(kind);
+      if (!open) {
+        held.addLast(me);
+        notifyAll();
+        while (!me.released) {
+          wait();
+        }
+      }
+      finished.merge(kind, 1, Integer::sum);
+      return 0;
+    }
+
+    /**
+     * Until the run has finished: waits for each rest, hands {@code check} the number of tasks
+     * running and finished per kind, and releases the longest held task.
+     */
+    void stepThrough(Execution run, java.util.function.BiConsumer<java.util.Map<String, Integer>,
+        java.util.Map<String, Integer>> check) throws InterruptedException {
+      try {
+        while (true) {
+          synchronized (this) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (alive != held.size()) {
+              long left = deadline - System.nanoTime();
+              if (left <= 0) {
+                throw new AssertionError("no rest: " + alive + " threads, " + held.size()
+                    + " tasks held");
+              }
+              java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            if (held.isEmpty()) {
+              return; // nothing runs, nothing is held: the run has ended
+            }
+            java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+            held.forEach(h -> counts.merge(h.kind, 1, Integer::sum));
+            check.accept(counts, java.util.Map.copyOf(finished));
+            held.removeFirst().released = true;
+            notifyAll();
+          }
+        }
+      } finally {
+        synchronized (this) {
+          open = true; // a failed check leaves no task held
+          held.forEach(h -> h.released = true);
+          held.clear();
+          notifyAll();
+        }
+      }
+    }
   }
 
   @Test
@@ -325,33 +444,5 @@ class PolicyTest {
         .hasCauseInstanceOf(IllegalArgumentException.class);
     assertThat(interrupted.get()).isEqualTo(sleeping.get()); // started siblings were stopped
     assertThat(report.duration()).isLessThan(Duration.ofSeconds(5));
-  }
-
-  private static int sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return 0;
-  }
-
-  /** Measures the highest number of threads inside {@link #during} at once. */
-  static final class ConcurrencyProbe {
-    private final AtomicInteger now = new AtomicInteger();
-    private final AtomicInteger max = new AtomicInteger();
-
-    int during(java.util.function.IntSupplier work) {
-      max.accumulateAndGet(now.incrementAndGet(), Math::max);
-      try {
-        return work.getAsInt();
-      } finally {
-        now.decrementAndGet();
-      }
-    }
-
-    int max() {
-      return max.get();
-    }
   }
 }

@@ -87,15 +87,173 @@ class NativeBackendTest {
     }
   }
 
+  /**
+   * Twelve matmul nodes under {@code withConcurrencyLimit("native", 2)}. The backend's pool is a
+   * gate that holds every call on its node's thread until the test lets it go, and the DAG's
+   * threads come from a counting executor; a node queued for a permit holds no thread (the
+   * limiter parks none). So the run is at rest exactly when every thread it started is held at
+   * the gate; at each rest the calls in flight must equal the limit (while enough are left), and
+   * the test then lets one call finish. Were the limit ignored, all twelve would be at the gate
+   * at the first rest; were calls serialised, one.
+   */
   @Test
-  void aNativeConcurrencyLimitBoundsCallsInFlight() {
-    DagBuilder b = Dag.builder("limited");
-    Node<NDArray> x = b.task("x", () -> NDArray.allocate(dev.open.dag.array.DType.FLOAT64, 150, 150));
-    for (int i = 0; i < 12; i++) {
-      b.call("mm" + i, rust.function("matmul", NDArray.class), x, x);
+  void aNativeConcurrencyLimitBoundsCallsInFlight() throws Exception {
+    int limit = 2;
+    int calls = 12;
+    HeldCalls gate = new HeldCalls();
+    CountingThreads threads = new CountingThreads(gate);
+    double[] identity = new double[100];
+    for (int i = 0; i < 10; i++) {
+      identity[11 * i] = 1;
     }
-    RunReport report = DagExecutor.builder().withConcurrencyLimit("native", 1).build().run(b.build());
-    assertThat(report.succeeded()).isTrue();
+    // An inline limit of zero sends every call, even this 10 x 10 product, to the pool.
+    try (NativeBackend held = new NativeBackend(RustKernels.load(), gate, Duration.ZERO)) {
+      DagBuilder b = Dag.builder("limited");
+      Node<NDArray> x = b.task("x", () -> NDArray.of(identity, 10, 10));
+      List<Node<NDArray>> products = new java.util.ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        products.add(b.call("mm" + i, held.function("matmul", NDArray.class), x, x));
+      }
+      dev.open.dag.Execution run = DagExecutor.builder().withConcurrencyLimit("native", limit)
+          .withExecutor(threads).build().start(b.build());
+
+      try {
+        for (int released = 0; released < calls; released++) {
+          int inFlight = gate.awaitRest(threads);
+          assertThat(inFlight).as("calls in flight with %d of %d finished", released, calls)
+              .isEqualTo(Math.min(limit, calls - released));
+          gate.releaseOne();
+        }
+      } finally {
+        gate.releaseAll(); // a failed assertion leaves no thread held
+      }
+      RunReport report = run.await(Duration.ofSeconds(30));
+      assertThat(report.succeeded()).isTrue();
+      for (Node<NDArray> product : products) {
+        assertThat(report.result(product).toDoubleArray()).containsExactly(identity);
+      }
+      assertThat(gate.maxInFlight()).isEqualTo(limit);
+    }
+  }
+
+  /**
+   * A pool for {@link NativeBackend} that runs each call on the caller's thread once the test
+   * lets it go ({@link #releaseOne}), counting the calls held.
+   */
+  private static final class HeldCalls extends java.util.concurrent.AbstractExecutorService {
+    private final java.util.ArrayDeque<java.util.concurrent.CountDownLatch> held =
+        new java.util.ArrayDeque<>();
+    private int inFlight;
+    private int max;
+    private boolean open;
+
+    @Override
+    public void execute(Runnable call) {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      synchronized (this) {
+        if (open) {
+          go.countDown();
+        } else {
+          held.addLast(go);
+        }
+        inFlight++;
+        max = Math.max(max, inFlight);
+        notifyAll();
+      }
+      try {
+        go.await();
+        call.run();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        synchronized (this) {
+          inFlight--;
+          notifyAll();
+        }
+      }
+    }
+
+    /**
+     * Waits until every thread the run started is held here (a released call counts no more),
+     * and returns how many are. Both counts change under this object's lock only, so a rest seen
+     * is a real one.
+     */
+    synchronized int awaitRest(CountingThreads threads) throws InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (threads.alive != held.size()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError("the run did not come to rest: " + threads.alive
+              + " threads alive, " + held.size() + " calls held");
+        }
+        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      return held.size();
+    }
+
+    synchronized void releaseOne() {
+      held.removeFirst().countDown();
+    }
+
+    synchronized void releaseAll() {
+      open = true;
+      held.forEach(java.util.concurrent.CountDownLatch::countDown);
+      held.clear();
+    }
+
+    synchronized int maxInFlight() {
+      return max;
+    }
+
+    @Override
+    public void shutdown() {}
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return false;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return false;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) {
+      return true;
+    }
+  }
+
+  /** The DAG's threads: virtual, counted while they run, under the gate's lock. */
+  private static final class CountingThreads implements java.util.concurrent.Executor {
+    private final Object lock;
+    int alive; // guarded by lock
+
+    CountingThreads(Object lock) {
+      this.lock = lock;
+    }
+
+    @Override
+    public void execute(Runnable work) {
+      synchronized (lock) {
+        alive++;
+      }
+      Thread.startVirtualThread(() -> {
+        try {
+          work.run();
+        } finally {
+          synchronized (lock) {
+            alive--;
+            lock.notifyAll();
+          }
+        }
+      });
+    }
   }
 
   @Test

@@ -45,9 +45,24 @@ class RustKernelsTest {
   void loadsOnceWithTheRequestedBinding() {
     assertThat(RustKernels.load()).isSameAs(K);
     assertThat(K.abiVersion()).isEqualTo(1);
-    assertThat(K.binding()).isEqualTo(System.getProperty("open.native.binding", K.binding()));
+    // Maven names the binding (surefire jnr, failsafe ffm); run without it (from an IDE), the
+    // default applies: FFM on Java 22+ when the jar carries its classes, JNR-FFI otherwise.
+    String requested = System.getProperty("open.native.binding", "");
+    String expected = !requested.isEmpty() ? requested
+        : Runtime.version().feature() >= 22 && ffmClassesPresent() ? "ffm" : "jnr";
+    assertThat(K.binding()).as("binding, with open.native.binding='%s'", requested)
+        .isEqualTo(expected);
     assertThat(K.libraryFile()).exists();
     K.noop();
+  }
+
+  private static boolean ffmClassesPresent() {
+    try {
+      Class.forName("dev.open.rust.internal.FfmBinding");
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false; // the classes directory: META-INF/versions/22 is only in the jar
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterEach;
@@ -189,15 +188,27 @@ class WorkerPoolTest {
   }
 
   @Test
-  void cancellingACallInterruptsItAndKeepsTheWorker() throws Exception {
-    WorkerPool python = start(pool().withWorkers(1));
+  void cancellingACallInterruptsItAndKeepsTheWorker(@TempDir Path dir) throws Exception {
+    WorkerPool python = start(PythonWorkers.withHostileTasks(pool().withWorkers(1)));
     long pid = python.pids().get(0);
-    CompletableFuture<Object> sleeping = python.call("open_test_tasks:sleep", 60);
-    Thread.sleep(200); // let it start
+    CompletableFuture<Object> sleeping = running(python, dir, 60);
     sleeping.cancel(true);
-    assertThat(sleeping).isCancelled();
+    // Had the worker not interrupted the call, it would be killed after the cancel grace (2 s)
+    // and replaced: the next call would run on another process.
     assertThat(join(python.call("open_test_tasks:add", 1, 2))).isEqualTo(3L);
     assertThat(python.pids()).containsExactly(pid);
+    assertThat(python.restarts()).isZero();
+  }
+
+  /** Starts a call that sleeps {@code seconds} and returns once it runs (its marker exists). */
+  private static CompletableFuture<Object> running(WorkerPool python, Path dir, double seconds)
+      throws Exception {
+    Path marker = Files.createTempFile(dir, "running", "");
+    Files.delete(marker);
+    CompletableFuture<Object> call = python.call("hostile_tasks:started", marker.toString(),
+        seconds);
+    eventually(Duration.ofSeconds(20), () -> Files.exists(marker));
+    return call;
   }
 
   @Test
@@ -300,9 +311,11 @@ class WorkerPoolTest {
     WorkerPool python = pool().withWorkers(1).build();
     long pid = python.pids().get(0);
     signal("STOP", pid);
-    Thread writer = Thread.ofVirtual().start(
+    Thread writer = Thread.ofPlatform().daemon().start(
         () -> python.call("open_test_tasks:identity", new double[2 << 20]));
-    Thread.sleep(200); // the writer is now blocked on the full pipe
+    // Once the writer is inside the frame's write, 16 MiB to a stopped reader can only block.
+    eventually(Duration.ofSeconds(20), () -> Arrays.stream(writer.getStackTrace()).anyMatch(
+        f -> f.getClassName().endsWith(".FrameCodec") && f.getMethodName().equals("write")));
     assertTimeoutPreemptively(Duration.ofSeconds(20), python::close);
     assertThat(gone(pid)).isTrue();
     assertThat(writer.join(Duration.ofSeconds(10))).as("the blocked writer ended").isTrue();
@@ -365,14 +378,18 @@ class WorkerPoolTest {
   @Test
   void leastLoadedDispatchSpreadsCalls() throws Exception {
     WorkerPool python = start(pool().withWorkers(2));
-    CompletableFuture<Object> a = python.call("open_test_tasks:sleep", 1);
-    Object idle = join(python.call("open_test_tasks:pid"));
-    // While one worker sleeps, quick calls go to the other.
+    // Dispatch is decided in call(): the busy worker holds this call until it is cancelled.
+    CompletableFuture<Object> busy = python.call("open_test_tasks:sleep", 60);
+    List<Long> loaded = python.status().stream().filter(w -> w.inFlight() == 1)
+        .map(WorkerStatus::pid).toList();
+    assertThat(loaded).as("workers holding the long call").hasSize(1);
+    long idle = python.pids().stream().filter(p -> !p.equals(loaded.get(0))).findFirst()
+        .orElseThrow();
+    // While one worker sleeps, quick calls go to the other, whose answered calls no longer count.
     for (int i = 0; i < 5; i++) {
       assertThat(join(python.call("open_test_tasks:pid"))).isEqualTo(idle);
     }
-    assertThat(python.pids()).contains((Long) idle);
-    join(a);
+    busy.cancel(true);
   }
 
   @Test
@@ -442,15 +459,38 @@ class WorkerPoolTest {
         .hasMessageContaining("failed to start").hasMessageContaining("its stderr");
   }
 
+  /**
+   * One worker with a prefetch of 1 holds two calls: a long one running and one behind it. The
+   * calls made after them wait in the pool's queue; those cancelled there never reach a worker.
+   * Each call appends its label to a file, and the worker runs calls in the order it gets them,
+   * so the file says exactly which ran: a cancelled call sent anyway would be in it before the
+   * kept call made after it.
+   */
   @Test
-  void cancelledFuturesOfWaitingCallsNeverRun() {
-    WorkerPool python = start(pool().withWorkers(1));
-    CompletableFuture<Object> first = python.call("open_test_tasks:sleep", 0.5);
-    CompletableFuture<Object> second = python.call("open_test_tasks:calls_so_far");
-    second.cancel(true);
-    join(first);
-    assertThat(second).isCancelled();
-    assertThat(failure(second)).isInstanceOf(CancellationException.class);
-    assertThat(join(python.call("open_test_tasks:calls_so_far"))).isEqualTo(1L);
+  void cancelledFuturesOfWaitingCallsNeverRun(@TempDir Path dir) throws Exception {
+    WorkerPool python = start(pool().withWorkers(1).withPrefetch(1));
+    long pid = python.pids().get(0);
+    String ran = dir.resolve("ran").toString();
+    CompletableFuture<Object> blocker = python.call("open_test_tasks:sleep", 60);
+    CompletableFuture<Object> prefetched = python.call("open_test_tasks:record", ran, "prefetched");
+    assertThat(python.status()).singleElement()
+        .satisfies(w -> assertThat(w.inFlight()).as("calls the worker holds").isEqualTo(2));
+    CompletableFuture<Object> cancelled1 = python.call("open_test_tasks:record", ran, "cancelled-1");
+    CompletableFuture<Object> kept1 = python.call("open_test_tasks:record", ran, "kept-1");
+    CompletableFuture<Object> cancelled2 = python.call("open_test_tasks:record", ran, "cancelled-2");
+    CompletableFuture<Object> kept2 = python.call("open_test_tasks:record", ran, "kept-2");
+    assertThat(python.status()).singleElement()
+        .satisfies(w -> assertThat(w.inFlight()).as("calls the worker holds").isEqualTo(2));
+
+    cancelled1.cancel(true);
+    cancelled2.cancel(true);
+    blocker.cancel(true); // the worker interrupts it and takes the calls still wanted
+
+    assertThat(join(prefetched)).isEqualTo("prefetched");
+    assertThat(join(kept1)).isEqualTo("kept-1");
+    assertThat(join(kept2)).isEqualTo("kept-2");
+    assertThat(Files.readAllLines(Path.of(ran)))
+        .containsExactly("prefetched", "kept-1", "kept-2");
+    assertThat(python.pids()).containsExactly(pid);
   }
 }
