@@ -201,7 +201,8 @@ final class NDArrayCodec implements ValueCodec {
     if (dataLength > available - length) {
       throw new IllegalArgumentException("not an " + ID + " entry: shape "
           + Arrays.toString(shape) + " of " + dtype + " needs "
-          + (dataLength == Long.MAX_VALUE ? "more than 2^63 - 2" : dataLength) + " bytes of elements, "
+          + (dataLength == Long.MAX_VALUE ? "more than 2^63 - 2" : dataLength)
+          + " bytes of elements, "
           + (available - length) + " follow the header");
     }
     return new Header(dtype, order, shape, (int) length, (int) dataLength);
