@@ -190,7 +190,8 @@ final class NDArrayCodec implements ValueCodec {
         throw new IllegalArgumentException("not an " + ID + " entry: dimension " + i + " is "
             + Integer.toUnsignedLong(shape[i]));
       }
-      dataLength = Math.min(dataLength * shape[i], Long.MAX_VALUE / Integer.MAX_VALUE);
+      dataLength = shape[i] != 0 && dataLength > Long.MAX_VALUE / shape[i] ? Long.MAX_VALUE
+          : dataLength * shape[i]; // saturating, and 0 if any dimension is
     }
     for (long i = FIXED_HEADER + 4L * ndim; i < length; i++) {
       if (bytes.get(start + (int) i) != 0) {
@@ -199,7 +200,9 @@ final class NDArrayCodec implements ValueCodec {
     }
     if (dataLength > available - length) {
       throw new IllegalArgumentException("not an " + ID + " entry: shape "
-          + Arrays.toString(shape) + " of " + dtype + " needs " + dataLength + " bytes of elements, "
+          + Arrays.toString(shape) + " of " + dtype + " needs "
+          + (dataLength == Long.MAX_VALUE ? "more than 2^63 - 2" : dataLength)
+          + " bytes of elements, "
           + (available - length) + " follow the header");
     }
     return new Header(dtype, order, shape, (int) length, (int) dataLength);

@@ -267,7 +267,8 @@ final class StandardEncoder {
 
   private static void enter(int depth) {
     if (depth >= MAX_DEPTH) {
-      throw new NotEncodable("containers nest deeper than " + MAX_DEPTH + " (or the value is cyclic)");
+      throw new NotEncodable("containers nest deeper than " + MAX_DEPTH
+          + " (or the value is cyclic)");
     }
   }
 

@@ -75,7 +75,7 @@ class StandardCodecPropertyTest {
     assertThat(ValueCodecs.standard().forValue(value)).as("seed %d: forValue", seed).isEmpty();
   }
 
-  /** Checks that the generator makes what the properties above need, so that they mean something. */
+  /** Checks that the generator makes what the properties above need, so that they mean much. */
   @org.junit.jupiter.api.Test
   void theGeneratorCoversEveryKindAndBuildsTwinsDifferently() {
     Set<String> kinds = new HashSet<>();

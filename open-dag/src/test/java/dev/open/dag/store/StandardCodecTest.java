@@ -442,6 +442,28 @@ class StandardCodecTest {
     }
   }
 
+  /** Records of the JDK's own that it does not open to dev.open.dag (which ones varies by JDK). */
+  @Test
+  void refusesRecordsItMayNotReflectOn() {
+    List<Object> closed = List.of(java.util.stream.Collectors.toList(),
+        java.lang.constant.ModuleDesc.of("some.module"));
+    int tried = 0;
+    for (Object record : closed) {
+      if (!record.getClass().isRecord()) {
+        continue; // not a record on this JDK
+      }
+      tried++;
+      assertThat(CODEC.canEncode(record)).as("%s", record.getClass()).isFalse();
+      assertThat(CODEC.canEncode(List.of(Optional.of(record)))).isFalse();
+      assertThatThrownBy(() -> CODEC.encode(List.of(record)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("the value at [0]: the accessor ")
+          .hasMessageContaining("of record " + record.getClass().getName()
+              + " is not accessible to module dev.open.dag (export or open its package to it)");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(tried > 0, "no closed JDK record on this JDK");
+  }
+
   @Test
   void nestsContainersUpTo512Deep() {
     assertThat(CODEC.canEncode(nested(512))).isTrue();
