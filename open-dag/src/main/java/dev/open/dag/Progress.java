@@ -27,8 +27,8 @@ public record Progress(int total, int running, int succeeded, int failed, int sk
 
   @Override
   public String toString() {
-    return finished() + "/" + total + " finished (" + succeeded + " succeeded, " + cached
-        + " cached, " + failed + " failed, " + skipped + " skipped, " + cancelled
-        + " cancelled), " + running + " running";
+    return finished() + "/" + total + " finished (" + succeeded + " succeeded, "
+        + (cached > 0 ? cached + " cached, " : "") + failed + " failed, " + skipped
+        + " skipped, " + cancelled + " cancelled), " + running + " running";
   }
 }

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * offset  size  field
  *      0     8  magic "OPENENT1"
- *      8     4  header length H (86 + codec id length in format 1; readers skip any more)
+ *      8     4  header length H: 86 + codec id length, zero-padded by writers to a multiple
+ *               of 64 so that a mapped payload is aligned; readers skip what follows the id
  *     12    32  the entry's key (SHA-256), the same as its file name
  *     44    32  the value's content hash (SHA-256 of the payload)
  *     76     8  payload length P

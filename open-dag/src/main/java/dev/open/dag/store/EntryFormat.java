@@ -54,11 +54,18 @@ final class EntryFormat {
 
   /** Returns the header of an entry (a heap buffer, position 0). */
   static ByteBuffer header(CacheKey key, byte[] contentHash, byte[] codec, long payloadLength) {
-    ByteBuffer header = ByteBuffer.allocate(FIXED_HEADER + codec.length);
-    header.put(MAGIC).putInt(FIXED_HEADER + codec.length).put(HexFormat.of().parseHex(key.hex()))
+    // Zero-padded to a multiple of 64 bytes (readers skip what follows the codec id), so that a
+    // payload mapped from the file starts aligned: an array's elements are then aligned too.
+    int length = (FIXED_HEADER + codec.length + PAYLOAD_ALIGNMENT - 1)
+        / PAYLOAD_ALIGNMENT * PAYLOAD_ALIGNMENT;
+    ByteBuffer header = ByteBuffer.allocate(length);
+    header.put(MAGIC).putInt(length).put(HexFormat.of().parseHex(key.hex()))
         .put(contentHash).putLong(payloadLength).putShort((short) codec.length).put(codec);
-    return header.flip();
+    return header.clear();
   }
+
+  /** Where a payload starts in an entry file: a multiple of this. */
+  static final int PAYLOAD_ALIGNMENT = 64;
 
   /** Returns the CRC32C of the header and the parts (positions are left as they were). */
   static int checksum(ByteBuffer header, List<ByteBuffer> parts) {
