@@ -104,6 +104,12 @@ final class RunState implements Execution {
   private int deferredSize;
   /** Map nodes with elements not yet started for want of threads, oldest first. */
   private final ArrayDeque<MapRun> deferredMaps = new ArrayDeque<>();
+  /**
+   * Deferred nodes plus deferred maps, written under deferredLock: a thread that finds it 0 need
+   * not take the lock. (A thread ends only after it looked again once it no longer counted as
+   * alive, and a pusher looks at the threads alive after writing this: one of them sees the other.)
+   */
+  private volatile int deferredWaiting;
 
   private final Limiter limiter;
   /** Limiter slots per node; null where the node needs no permit. */
@@ -218,6 +224,7 @@ final class RunState implements Execution {
         deferred = Arrays.copyOf(deferred, Math.max(1024, deferredSize * 2));
       }
       deferred[deferredSize++] = i;
+      deferredWaiting++;
     }
     if (threadsAlive.get() == 0) { // every thread left before it could see the push
       int j = popDeferred();
@@ -247,8 +254,15 @@ final class RunState implements Execution {
   }
 
   private int popDeferred() {
+    if (deferredWaiting == 0) {
+      return -1;
+    }
     synchronized (deferredLock) {
-      return deferredSize == 0 ? -1 : deferred[--deferredSize];
+      if (deferredSize == 0) {
+        return -1;
+      }
+      deferredWaiting--;
+      return deferred[--deferredSize];
     }
   }
 
@@ -282,7 +296,17 @@ final class RunState implements Execution {
         i = runClaimed(claim);
       }
     }
-    Thread.interrupted(); // a cancellation may have aimed at a node this thread already left
+    clearInterrupt(); // a cancellation may have aimed at a node this thread already left
+  }
+
+  /**
+   * Clears this thread's interrupt, looking first: {@code Thread.interrupted()} on a virtual
+   * thread takes a lock even when there is nothing to clear, and this runs once per task.
+   */
+  private static void clearInterrupt() {
+    if (Thread.currentThread().isInterrupted()) {
+      Thread.interrupted();
+    }
   }
 
   /** Hands node i, if any, to a thread: for threads that do not belong to the run. */
@@ -319,7 +343,7 @@ final class RunState implements Execution {
     running.set(i, self);
     Object value = cancelled ? Outcome.NOT_RUN : attempt(i, node, args, null, -1);
     running.set(i, null);
-    Thread.interrupted();
+    clearInterrupt();
     if (value instanceof Outcome outcome) {
       if (lookup != null) {
         cache.afterFailure(i, lookup);
@@ -677,6 +701,7 @@ final class RunState implements Execution {
     if (map.next.get() < map.items.length) {
       synchronized (deferredLock) {
         deferredMaps.addLast(map);
+        deferredWaiting++;
       }
     }
   }
@@ -685,12 +710,17 @@ final class RunState implements Execution {
   private record ElementClaim(MapRun map, int element) {}
 
   private ElementClaim claimDeferredElement() {
+    if (deferredWaiting == 0) {
+      return null;
+    }
     synchronized (deferredLock) {
-      for (MapRun map; (map = deferredMaps.peekFirst()) != null; deferredMaps.pollFirst()) {
+      for (MapRun map; (map = deferredMaps.peekFirst()) != null; ) {
         int e = map.next.getAndIncrement();
         if (e < map.items.length) {
           return new ElementClaim(map, e);
         }
+        deferredMaps.pollFirst(); // every element taken
+        deferredWaiting--;
       }
       return null;
     }
@@ -735,7 +765,7 @@ final class RunState implements Execution {
         map.threads.set(e, Thread.currentThread());
         value = attempt(map.node, map.def, new Object[] {map.items[e]}, map, e);
         map.threads.set(e, null);
-        Thread.interrupted();
+        clearInterrupt();
         if (lookup != null && !(value instanceof Outcome)) {
           map.hashes[e] = cache.afterElement(map.def, lookup, value); // before dependants start
         }
