@@ -18,6 +18,7 @@ import dev.open.bench.wfcommons.WfFormatReader;
 import dev.open.bench.wfcommons.WfInstance;
 import dev.open.dag.RunReport;
 import dev.open.dag.event.ExecutionListener;
+import dev.open.dag.event.RunStartedEvent;
 import dev.open.dag.event.TaskEvent;
 import dev.open.dag.store.ResultStore;
 import dev.open.dag.store.StoreException;
@@ -28,7 +29,7 @@ import dev.open.dag.store.StoreException;
  * <pre>
  * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
  *                                      [--store DIR [--explain]] [--progress]
- * java -jar open-bench.jar resume FILE [SCALE]
+ * java -jar open-bench.jar resume FILE [SECONDS]
  * java -jar open-bench.jar heap [NODES]
  * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
  * java -jar open-bench.jar recovery [TRIALS]
@@ -48,7 +49,7 @@ public final class Main {
   private static final String USAGE = """
       usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
                                                [--store DIR [--explain]] [--progress]
-             java -jar open-bench.jar resume FILE [SCALE]
+             java -jar open-bench.jar resume FILE [SECONDS]
              java -jar open-bench.jar heap [NODES]
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
              java -jar open-bench.jar recovery [TRIALS]
@@ -144,6 +145,11 @@ public final class Main {
           : scale != null ? scale : 1.0;
       RunReport[] report = new RunReport[1];
       ExecutionListener printer = !progress ? null : new ExecutionListener() {
+        @Override
+        public void onRunStarted(RunStartedEvent event) {
+          out.println("start");
+        }
+
         @Override
         public void onTaskSucceeded(TaskEvent event) {
           out.println("done " + event.node()); // its value is stored, if there is a store

@@ -51,7 +51,6 @@ final class Supervisor {
   /** Every worker process alive, including recycled ones finishing their calls. */
   private final Set<WorkerProcess> alive = ConcurrentHashMap.newKeySet();
   private final AtomicInteger workerNumbers = new AtomicInteger();
-  private final AtomicInteger startsPending = new AtomicInteger();
   private final AtomicLong pingSeq = new AtomicLong();
   private final AtomicLong restarts = new AtomicLong();
   /** Replacements in a row that died young; guarded by this supervisor's monitor. */
@@ -180,7 +179,6 @@ final class Supervisor {
   }
 
   private void replaceAfter(Duration delay) {
-    startsPending.incrementAndGet();
     scheduler.schedule(() -> {
       try {
         if (dispatcher.isClosed()) {
@@ -210,8 +208,6 @@ final class Supervisor {
           failures = ++youngDeaths;
         }
         replaceAfter(backoff(failures + 1));
-      } finally {
-        startsPending.decrementAndGet();
       }
     }, delay.toNanos(), TimeUnit.NANOSECONDS);
   }

@@ -17,13 +17,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * {@code open-bench.jar resume FILE [SCALE]}: what a result store buys after a crash. Each step is
- * a child JVM replaying the WfCommons instance {@code FILE} at {@code SCALE} (default 0.01):
+ * {@code open-bench.jar resume FILE [SECONDS]}: what a result store buys after a crash. Each step
+ * is a child JVM replaying the WfCommons instance {@code FILE}, its runtimes scaled so that the
+ * critical path lasts {@code SECONDS} (default 4):
  *
  * <ol>
  *   <li>a full run without a store (the baseline);
  *   <li>a full run on an empty directory store (what storing costs);
- *   <li>a run on a second empty store, SIGKILLed once half the tasks are stored;
+ *   <li>a run on a second empty store, SIGKILLed half-way: when half the baseline's makespan
+ *       has passed since it started its DAG;
  *   <li>the same run again on that store: it loads the finished half and runs the rest;
  *   <li>once more: everything is loaded.
  * </ol>
@@ -35,23 +37,23 @@ public final class ResumeTiming {
 
   public static int run(String[] args, PrintStream out) throws Exception {
     if (args.length < 1) {
-      out.println("usage: java -jar open-bench.jar resume FILE [SCALE]");
+      out.println("usage: java -jar open-bench.jar resume FILE [SECONDS]");
       return 2;
     }
     String file = args[0];
-    String scale = args.length > 1 ? args[1] : "0.01";
+    String scale = args.length > 1 ? args[1] : "4"; // the critical path's length, in seconds
     Path dir = Files.createTempDirectory("open-resume-");
     try {
       JsonNode full = replay(file, scale, null);
       int tasks = full.get("tasks").asInt();
-      out.printf(Locale.ROOT, "%s: %d tasks, scale %s, critical path %.2f s%n",
-          full.get("workflow").asText(), tasks, scale, full.get("criticalPathSeconds").asDouble());
+      out.printf(Locale.ROOT, "%s: %d tasks, critical path %.2f s%n",
+          full.get("workflow").asText(), tasks, full.get("criticalPathSeconds").asDouble());
       out.println("step                          makespan_s  loaded  status");
       print(out, "full, no store", full);
       print(out, "full, empty store", replay(file, scale, dir.resolve("fresh")));
 
       Path store = dir.resolve("killed");
-      int stored = killHalfWay(file, scale, store, tasks / 2);
+      int stored = killHalfWay(file, scale, store, full.get("makespanSeconds").asDouble() / 2);
       out.printf(Locale.ROOT, "%-29s %10s  %6s  %s%n", "killed after half", "-", "-",
           stored + " tasks stored");
       print(out, "resumed", replay(file, scale, store));
@@ -73,7 +75,7 @@ public final class ResumeTiming {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.open.bench.Main",
-        "replay", file, "--scale", scale));
+        "replay", file, "--critical-path", scale));
     if (store != null) {
       command.addAll(List.of("--store", store.toString()));
     }
@@ -99,21 +101,32 @@ public final class ResumeTiming {
     return new ObjectMapper().readTree(last);
   }
 
-  private static int killHalfWay(String file, String scale, Path store, int half)
+  private static int killHalfWay(String file, String scale, Path store, double seconds)
       throws IOException, InterruptedException {
     Process child = new ProcessBuilder(command(file, scale, store, true))
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    int done = 0;
-    try (BufferedReader lines = reader(child)) {
-      for (String line; done < half && (line = lines.readLine()) != null; ) {
-        if (line.startsWith("done ")) {
-          done++;
+    java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Thread reader = Thread.ofPlatform().daemon().start(() -> {
+      try (BufferedReader lines = reader(child)) {
+        for (String line; (line = lines.readLine()) != null; ) {
+          if (line.equals("start")) {
+            started.countDown();
+          } else if (line.startsWith("done ")) {
+            done.incrementAndGet();
+          }
         }
+      } catch (IOException e) {
+        // the child was killed
       }
-      child.destroyForcibly();
-      child.waitFor();
-    }
-    return done;
+    });
+    started.await();
+    Thread.sleep(Math.round(seconds * 1000)); // the kill's moment is what this step measures
+    int stored = done.get();
+    child.destroyForcibly();
+    child.waitFor();
+    reader.join();
+    return stored;
   }
 
   private static BufferedReader reader(Process child) {
