@@ -19,7 +19,9 @@ final class Explain {
     Map<String, Integer> reasons = new TreeMap<>();
     for (NodeReport node : report.nodes()) {
       CacheOutcome cache = node.cache();
-      reasons.merge(cache.kind() + " — " + cache.reason(), 1, Integer::sum);
+      // Grouped without the hashes a reason quotes, so that one cause is one line.
+      String reason = cache.reason().replaceAll("[0-9a-f]{12}", "…");
+      reasons.merge(cache.kind() + " — " + reason, 1, Integer::sum);
     }
     out.println("cache: " + report.summary());
     reasons.forEach((reason, count) -> out.printf("%8d  %s%n", count, reason));

@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.open.dag.spi.Backend;
 import dev.open.dag.store.CacheKey;
 import dev.open.dag.store.KeyRecipe;
 import dev.open.dag.store.ResultStore;
@@ -42,8 +44,21 @@ final class NodeCache {
   /** The content hash of node i's value; null when it has none (no codec, or not finished). */
   private final String[] contentHash;
   private final CacheOutcome[] outcomes;
-  /** Per backend function ("python:mod:fn"): asked of its backend once per run. */
-  private final Map<String, String> codeIdentities = new ConcurrentHashMap<>();
+  /** Per backend (by identity: two pools may share a name) and function, once per run. */
+  private final Map<FunctionKey, String> codeIdentities = new ConcurrentHashMap<>();
+
+  /** A backend, compared by identity, and one of its functions. */
+  private record FunctionKey(Backend backend, String function) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FunctionKey k && k.backend == backend && k.function.equals(function);
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(backend) * 31 + function.hashCode();
+    }
+  }
 
   private NodeCache(Dag dag, DagExecutor config) {
     this.dag = dag;
@@ -66,23 +81,94 @@ final class NodeCache {
     final boolean hit;
     final Object value;
     final String hash;
+    /** The entry under the key could not be decoded: the computed value must replace it. */
+    final boolean replace;
 
-    private Lookup(CacheKey key, KeyRecipe recipe, boolean hit, Object value, String hash) {
+    private Lookup(CacheKey key, KeyRecipe recipe, boolean hit, Object value, String hash,
+        boolean replace) {
       this.key = key;
       this.recipe = recipe;
       this.hit = hit;
       this.value = value;
       this.hash = hash;
+      this.replace = replace;
+    }
+
+    static Lookup miss(CacheKey key, KeyRecipe recipe, boolean replace) {
+      return new Lookup(key, recipe, false, null, null, replace);
     }
   }
 
-  private static final Lookup NO_KEY = new Lookup(null, null, false, null, null);
+  private static final Lookup NO_KEY = new Lookup(null, null, false, null, null, false);
+
+  // Every entry point below is guarded: whatever a codec, a backend or the store throws (an
+  // Error of linkage or of memory included) costs the cache of that node, never the run.
+
+  Lookup lookup(int i, Node<?> node) {
+    try {
+      return lookupUnguarded(i, node);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      outcomes[i] = failed(node, "looking it up", e);
+      return NO_KEY;
+    }
+  }
+
+  Lookup lookupElement(int i, Node<?> node, Object element) {
+    try {
+      return lookupElementUnguarded(node, element);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      failed(node, "looking an element up", e);
+      return NO_KEY;
+    }
+  }
+
+  void afterRun(int i, Node<?> node, Lookup lookup, Object value) {
+    try {
+      afterRunUnguarded(i, node, lookup, value);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      contentHash[i] = null;
+      outcomes[i] = failed(node, "storing its value", e);
+    }
+  }
+
+  void afterFailure(int i, Lookup lookup) {
+    try {
+      afterFailureUnguarded(i, lookup);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      outcomes[i] = failed(dag.node(i), "explaining its miss", e);
+    }
+  }
+
+  String afterElement(Node<?> node, Lookup lookup, Object value, AtomicInteger unstored) {
+    try {
+      return afterElementUnguarded(node, lookup, value, unstored);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      failed(node, "storing an element", e);
+      unstored.incrementAndGet();
+      return null;
+    }
+  }
+
+  void afterMap(int i, Node<?> node, String[] elementHashes, int loaded, int unstored) {
+    try {
+      afterMapUnguarded(i, node, elementHashes, loaded, unstored);
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+      contentHash[i] = null;
+      outcomes[i] = failed(node, "gathering its elements", e);
+    }
+  }
+
+  private CacheOutcome failed(Node<?> node, String doing, Throwable e) {
+    LOG.warn("result store: failed while {} for node '{}' of DAG '{}'; it runs uncached: {}",
+        doing, node.name, dag.name(), e.toString(), e);
+    return notCacheable("the cache failed while " + doing + ": " + e);
+  }
 
   /**
    * Looks node i up before it runs. On a hit, records the outcome and the value's hash; on a
    * miss, the returned lookup carries the key for {@link #afterRun}.
    */
-  Lookup lookup(int i, Node<?> node) {
+  private Lookup lookupUnguarded(int i, Node<?> node) {
     String off = optedOut(node);
     if (off != null) {
       outcomes[i] = new CacheOutcome(CacheOutcome.Kind.OFF, Optional.empty(), off, false);
@@ -97,7 +183,12 @@ final class NodeCache {
         outcomes[i] = notCacheable("the value of its input '" + name + "' has no codec");
         return NO_KEY;
       }
-      inputs.merge(name, hash, (a, b) -> a + "," + b); // the same parent twice: both positions
+      // The same parent read twice keeps both positions: a, a#2, ...
+      String position = name;
+      for (int k = 2; inputs.containsKey(position); k++) {
+        position = name + "#" + k;
+      }
+      inputs.put(position, hash);
     }
     KeyRecipe recipe = new KeyRecipe(dag.name(), dag.version(), node.name, node.version,
         codeIdentity(node), inputs);
@@ -108,7 +199,7 @@ final class NodeCache {
    * Looks up one element of map node i, keyed by the map node and the element's own value: an
    * element seen before, in this map or an earlier run, is not computed again.
    */
-  Lookup lookupElement(int i, Node<?> node, Object element) {
+  private Lookup lookupElementUnguarded(Node<?> node, Object element) {
     if (optedOut(node) != null) {
       return NO_KEY;
     }
@@ -116,9 +207,10 @@ final class NodeCache {
     if (codec.isEmpty()) {
       return NO_KEY;
     }
-    String hash = StoredValue.contentHash(codec.get().encode(element));
-    KeyRecipe recipe = new KeyRecipe(dag.name(), dag.version(), node.name + "[]", node.version,
-        codeIdentity(node), Map.of("element", hash));
+    String hash = StoredValue.contentHash(codec.get().id(), codec.get().encode(element));
+    // "element of": no task node's recipe has that code, whatever its name and inputs.
+    KeyRecipe recipe = new KeyRecipe(dag.name(), dag.version(), node.name, node.version,
+        "element of " + codeIdentity(node), Map.of("element", hash));
     return load(-1, recipe.key(), recipe, node.name);
   }
 
@@ -130,39 +222,39 @@ final class NodeCache {
       LOG.warn("result store: cannot look up node '{}' of DAG '{}' (key {}): {}", name,
           dag.name(), key.shortHex(), e.toString());
       miss(i, key, "the store could not be read: " + e);
-      return new Lookup(key, recipe, false, null, null);
+      return Lookup.miss(key, recipe, false);
     }
     if (entry.isEmpty()) {
-      return new Lookup(key, recipe, false, null, null);
+      return Lookup.miss(key, recipe, false);
     }
     StoredValue stored = entry.get();
     Optional<ValueCodec> codec = codecs.byId(stored.codec());
     if (codec.isEmpty()) {
       miss(i, key, "its entry was written by codec '" + stored.codec()
           + "', which this executor does not have");
-      return new Lookup(key, recipe, false, null, null);
+      return Lookup.miss(key, recipe, true);
     }
     Object value;
     try {
       value = codec.get().decode(single(stored.parts()));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
       LOG.warn("result store: the entry of node '{}' of DAG '{}' (key {}) cannot be decoded, "
           + "recomputing it: {}", name, dag.name(), key.shortHex(), e.toString());
-      miss(i, key, "its entry could not be decoded: " + e.getMessage());
-      return new Lookup(key, recipe, false, null, null);
+      miss(i, key, "its entry could not be decoded: " + e);
+      return Lookup.miss(key, recipe, true);
     }
     if (i >= 0) {
       contentHash[i] = stored.contentHash();
       outcomes[i] = new CacheOutcome(CacheOutcome.Kind.HIT, Optional.of(key), "found", true);
     }
-    return new Lookup(key, recipe, true, value, stored.contentHash());
+    return new Lookup(key, recipe, true, value, stored.contentHash(), false);
   }
 
   /**
    * Node i ran and returned {@code value}: stores it under the lookup's key (before the node's
    * dependants start), and records its content hash and the outcome.
    */
-  void afterRun(int i, Node<?> node, Lookup lookup, Object value) {
+  private void afterRunUnguarded(int i, Node<?> node, Lookup lookup, Object value) {
     Optional<ValueCodec> codec = codecs.forValue(value);
     if (codec.isEmpty()) {
       if (outcomes[i] == null) {
@@ -177,7 +269,7 @@ final class NodeCache {
       return; // off or not keyable: the outcome says why; the hash still serves its dependants
     }
     String why = outcomes[i] != null ? outcomes[i].reason() : whyMissed(lookup.recipe);
-    boolean stored = store(lookup.key, encoded, node.name);
+    boolean stored = store(lookup, encoded, node.name);
     if (stored) {
       try {
         store.recordRecipe(lookup.recipe);
@@ -191,7 +283,7 @@ final class NodeCache {
   }
 
   /** Node i ran and did not succeed: nothing is stored; the outcome says why it had missed. */
-  void afterFailure(int i, Lookup lookup) {
+  private void afterFailureUnguarded(int i, Lookup lookup) {
     if (lookup.key != null && outcomes[i] == null) {
       outcomes[i] = new CacheOutcome(CacheOutcome.Kind.MISS, Optional.of(lookup.key),
           whyMissed(lookup.recipe) + "; the task did not succeed, so nothing was stored", false);
@@ -199,14 +291,15 @@ final class NodeCache {
   }
 
   /** Stores a computed element of a map node; returns the content hash of its value, or null. */
-  String afterElement(Node<?> node, Lookup lookup, Object value) {
+  private String afterElementUnguarded(Node<?> node, Lookup lookup, Object value,
+      AtomicInteger unstored) {
     Optional<ValueCodec> codec = codecs.forValue(value);
     if (codec.isEmpty()) {
       return null;
     }
     StoredValue encoded = StoredValue.of(codec.get().id(), codec.get().encode(value));
-    if (lookup.key != null) {
-      store(lookup.key, encoded, node.name);
+    if (lookup.key != null && !store(lookup, encoded, node.name)) {
+      unstored.incrementAndGet();
     }
     return encoded.contentHash();
   }
@@ -215,7 +308,8 @@ final class NodeCache {
    * Map node i ended with all its elements: its content hash is made of theirs (null if any has
    * none), and its outcome says how many were loaded.
    */
-  void afterMap(int i, Node<?> node, String[] elementHashes, int loaded) {
+  private void afterMapUnguarded(int i, Node<?> node, String[] elementHashes, int loaded,
+      int unstored) {
     String off = optedOut(node);
     if (off != null) {
       outcomes[i] = new CacheOutcome(CacheOutcome.Kind.OFF, Optional.empty(), off, false);
@@ -238,16 +332,12 @@ final class NodeCache {
       int n = elementHashes.length;
       String reason = loaded == n ? "all " + n + " elements found"
           : loaded + " of " + n + " elements found, " + (n - loaded) + " computed"
-              + (missing > 0 ? " (" + missing + " without a codec, not stored)" : "");
+              + (missing > 0 ? " (" + missing + " without a codec, not stored)" : "")
+              + (unstored > 0 ? " (" + unstored + " could not be stored)" : "");
       outcomes[i] = new CacheOutcome(loaded == n ? CacheOutcome.Kind.HIT
           : missing > 0 ? CacheOutcome.Kind.NOT_CACHEABLE : CacheOutcome.Kind.MISS,
-          Optional.empty(), reason, missing == 0);
+          Optional.empty(), reason, missing == 0 && unstored == 0);
     }
-  }
-
-  /** Says whether every element of map node i may be looked up at all. */
-  boolean cachesElementsOf(Node<?> node) {
-    return optedOut(node) == null;
   }
 
   /** Returns node i's outcome for its report. */
@@ -257,9 +347,14 @@ final class NodeCache {
         : new CacheOutcome(CacheOutcome.Kind.OFF, Optional.empty(), "the node did not run", false);
   }
 
-  private boolean store(CacheKey key, StoredValue value, String name) {
+  private boolean store(Lookup lookup, StoredValue value, String name) {
+    CacheKey key = lookup.key;
     try {
-      store.store(key, value);
+      if (lookup.replace) {
+        store.replace(key, value);
+      } else {
+        store.store(key, value);
+      }
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.warn("result store: cannot store the value of node '{}' of DAG '{}' (key {}); the run "
@@ -312,11 +407,17 @@ final class NodeCache {
     if (function == null) {
       return "java";
     }
-    return codeIdentities.computeIfAbsent(function.toString(), f -> {
-      String identity = function.backend().codeIdentity(function.function());
-      return function.backend().name() + ":" + function.function()
-          + (identity == null || identity.isEmpty() ? "" : "@" + identity);
-    });
+    FunctionKey key = new FunctionKey(function.backend(), function.function());
+    String known = codeIdentities.get(key);
+    if (known != null) {
+      return known;
+    }
+    // Asked outside the map's lock: a backend may do I/O (hash a module's source).
+    String identity = function.backend().codeIdentity(function.function());
+    String code = function.backend().name() + ":" + function.function()
+        + (identity == null || identity.isEmpty() ? "" : "@" + identity);
+    String raced = codeIdentities.putIfAbsent(key, code);
+    return raced != null ? raced : code;
   }
 
   private static ByteBuffer single(List<ByteBuffer> parts) {

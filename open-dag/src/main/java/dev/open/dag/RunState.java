@@ -631,8 +631,9 @@ final class RunState implements Execution {
     final AtomicReferenceArray<Thread> threads;
     /** Content hashes of the elements' values, when the run has a result store. */
     final String[] hashes;
-    /** Elements loaded from the result store. */
+    /** Elements loaded from the result store, and computed ones it could not store. */
     final AtomicInteger loaded = new AtomicInteger();
+    final AtomicInteger unstored = new AtomicInteger();
     /** The next element no thread has taken yet; element 0 runs on the map node's thread. */
     final AtomicInteger next = new AtomicInteger(1);
     volatile boolean incomplete;
@@ -668,7 +669,7 @@ final class RunState implements Execution {
     Object[] items = collection.toArray();
     if (items.length == 0) {
       if (cache != null) {
-        cache.afterMap(i, node, new String[0], 0);
+        cache.afterMap(i, node, new String[0], 0, 0);
       }
       return complete(i, SUCCEEDED, List.of(), null);
     }
@@ -767,7 +768,8 @@ final class RunState implements Execution {
         map.threads.set(e, null);
         clearInterrupt();
         if (lookup != null && !(value instanceof Outcome)) {
-          map.hashes[e] = cache.afterElement(map.def, lookup, value); // before dependants start
+          // Stored before the map node's dependants start.
+          map.hashes[e] = cache.afterElement(map.def, lookup, value, map.unstored);
         }
       }
     }
@@ -801,7 +803,7 @@ final class RunState implements Execution {
     }
     List<Object> values = Collections.unmodifiableList(Arrays.asList(map.out));
     if (cache != null) {
-      cache.afterMap(i, map.def, map.hashes, map.loaded.get());
+      cache.afterMap(i, map.def, map.hashes, map.loaded.get(), map.unstored.get());
       if (map.loaded.get() == map.items.length) {
         return complete(i, CACHED, values, null);
       }

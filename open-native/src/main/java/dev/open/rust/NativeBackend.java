@@ -67,14 +67,17 @@ public final class NativeBackend implements Backend, AutoCloseable {
   private final RustKernels kernels;
   private final ExecutorService pool;
   private final long inlineNanos;
-  /** ABI version and the library file's hash; computed on first use. */
-  private volatile String codeIdentity;
+  /** ABI version and the library file's hash. */
+  private final String codeIdentity;
 
   /** With the pool for long calls given: {@link #create} makes one; tests pass their own. */
   NativeBackend(RustKernels kernels, ExecutorService pool, Duration inlineLimit) {
     this.kernels = kernels;
     this.pool = pool;
     this.inlineNanos = inlineLimit.toNanos();
+    // Hashed now, as near as we can to when the library was loaded: a file rebuilt later is not
+    // the code this JVM runs.
+    this.codeIdentity = "abi" + kernels.abiVersion() + "-" + fileHash(kernels.libraryFile());
   }
 
   /**
@@ -121,12 +124,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
    */
   @Override
   public String codeIdentity(String function) {
-    String identity = codeIdentity;
-    if (identity == null) {
-      identity = "abi" + kernels.abiVersion() + "-" + fileHash(kernels.libraryFile());
-      codeIdentity = identity;
-    }
-    return identity;
+    return codeIdentity;
   }
 
   private static String fileHash(java.nio.file.Path file) {

@@ -48,7 +48,8 @@ public enum Language {
   List<Path> sourceFiles(Path root, String module) {
     if (this == PYTHON) {
       Path base = root.resolve(module.replace('.', '/'));
-      return List.of(base.resolveSibling(base.getFileName() + ".py"), base.resolve("__init__.py"));
+      // Python's own order: a package directory wins over a module file of the same name.
+      return List.of(base.resolve("__init__.py"), base.resolveSibling(base.getFileName() + ".py"));
     }
     return List.of(root.resolve(module + ".jl"), root.resolve(module).resolve("src")
         .resolve(module + ".jl"));

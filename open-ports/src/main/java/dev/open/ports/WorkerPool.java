@@ -126,11 +126,13 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   /**
    * Returns the SHA-256 (first 16 hex digits) of the source file of {@code function}'s module as
-   * found on the pool's module path now — {@code pkg/mod.py} or {@code pkg/mod/__init__.py} for
-   * Python, {@code Mod.jl} or {@code Mod/src/Mod.jl} for Julia — so that editing the module
-   * changes the keys of the nodes that call it in a result store. Only that file counts: a change
-   * in a module it imports does not (declare a node version for that). Empty when the module is
-   * not on the module path (an installed package).
+   * found on the pool's module path now — {@code pkg/mod/__init__.py} or {@code pkg/mod.py} for
+   * Python (its own order), {@code Mod.jl} or {@code Mod/src/Mod.jl} for Julia — so that editing
+   * the module changes the keys of the nodes that call it in a result store. Only that file
+   * counts: a change in a module it imports does not (declare a node version for that). Empty
+   * when the module is not on the module path (an installed package); {@code "unreadable"} when
+   * it is there but cannot be read. Workers import a module once: after editing one, restart the
+   * pool, or its workers run the old code under the new code's keys.
    */
   @Override
   public String codeIdentity(String function) {
@@ -143,7 +145,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
             byte[] sha = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(candidate));
             return HexFormat.of().formatHex(sha).substring(0, 16);
           } catch (IOException | NoSuchAlgorithmException e) {
-            return "";
+            return "unreadable";
           }
         }
       }

@@ -28,7 +28,8 @@ import dev.open.dag.event.TaskEvent;
  *
  * <ul>
  *   <li>{@code open.dag.tasks.started}, {@code .succeeded}, {@code .failed}, {@code .skipped},
- *       {@code .cancelled}, {@code .cached} (counters of tasks; a cached task never started) and {@code open.dag.tasks.retried} (counter of
+ *       {@code .cancelled}, {@code .cached} (counters of tasks; a cached task did not run, and
+ *       only a cached map node counted as started) and {@code open.dag.tasks.retried} (counter of
  *       attempts that are tried again);
  *   <li>{@code open.dag.task.duration} (timer of tasks that ran, with an {@code outcome} tag:
  *       {@code succeeded}, {@code failed} or {@code cancelled});

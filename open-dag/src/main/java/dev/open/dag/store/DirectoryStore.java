@@ -84,7 +84,8 @@ import org.slf4j.LoggerFactory;
  *       with its key, file and why, deleted (unless a writer has replaced it meanwhile) and
  *       reported as absent. {@code IOException} means the store cannot be read at all.
  *   <li><b>Small entries are read, large ones mapped.</b> A payload under 1 MiB is read into one
- *       direct buffer of its size. A larger one is mapped read-only instead: no copy, and no
+ *       direct buffer of its size. A larger one is mapped copy-on-write instead (a loaded array
+ *       is as writable as a computed one; its writes stay private): no copy, and no
  *       fresh buffer to zero and fault in (which costs more than the read itself: a 64 MiB load
  *       takes a fifth of the time mapped), it shares the page cache, and it does not count
  *       against {@code -XX:MaxDirectMemorySize}. Its checksum is checked over the mapping before
@@ -185,7 +186,10 @@ public final class DirectoryStore implements ResultStore {
     StoredValue value;
     try {
       fileKey = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      // Read and write: a large payload is mapped copy-on-write, so that a loaded array is as
+      // writable as a computed one; its writes go to private pages, never to the file.
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
         EntryFormat.Header header = EntryFormat.readHeader(channel, channel.size());
         ByteBuffer payload = EntryFormat.readPayload(channel, key, header, mapThreshold);
         value = new StoredValue(header.codec(), header.contentHash(), List.of(payload));
@@ -204,6 +208,16 @@ public final class DirectoryStore implements ResultStore {
 
   @Override
   public void store(CacheKey key, StoredValue value) throws IOException {
+    write(key, value, false);
+  }
+
+  /** Writes the entry even over an intact one (whose value a run could not decode). */
+  @Override
+  public void replace(CacheKey key, StoredValue value) throws IOException {
+    write(key, value, true);
+  }
+
+  private void write(CacheKey key, StoredValue value, boolean replace) throws IOException {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(value, "value");
     byte[] codec = value.codec().getBytes(StandardCharsets.UTF_8);
@@ -222,7 +236,7 @@ public final class DirectoryStore implements ResultStore {
           + " per entry");
     }
     Path file = entryFile(key);
-    if (intactEntryAt(file, key)) {
+    if (!replace && intactEntryAt(file, key)) {
       touch(file);
       return;
     }

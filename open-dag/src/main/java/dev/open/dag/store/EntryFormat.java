@@ -134,8 +134,9 @@ final class EntryFormat {
   /**
    * Reads and checks the rest of the entry file open on {@code channel}, whose checked header is
    * {@code header} and which should hold {@code key}'s entry, and returns its payload, position 0,
-   * limit its length: a payload of at least {@code mapThreshold} bytes is mapped read-only, a
-   * smaller one read into one direct buffer of its length (at most the file's size).
+   * limit its length: a payload of at least {@code mapThreshold} bytes is mapped copy-on-write
+   * (the channel must be open for reading and writing; nothing is ever written back), a smaller
+   * one read into one direct buffer of its length (at most the file's size).
    */
   static ByteBuffer readPayload(FileChannel channel, CacheKey key, Header header,
       long mapThreshold) throws IOException, Corrupt {
@@ -146,7 +147,7 @@ final class EntryFormat {
     ByteBuffer payload;
     int computed;
     if (header.payloadLength() >= mapThreshold) {
-      payload = channel.map(FileChannel.MapMode.READ_ONLY, header.length(),
+      payload = channel.map(FileChannel.MapMode.PRIVATE, header.length(),
           header.payloadLength());
       computed = checksumOfMapping(header.bytes(), payload);
     } else {

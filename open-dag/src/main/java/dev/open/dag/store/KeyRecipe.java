@@ -21,12 +21,14 @@ import java.util.Objects;
  *     cannot be hashed: {@code withVersion} is how to invalidate it), or a backend's function
  *     and its code's identity
  * @param inputs each input's name and the content hash of its value, in the node's input order
+ *     (an input read twice appears twice, its later positions named {@code name#2}, {@code
+ *     name#3}, …)
  */
 public record KeyRecipe(String dag, String dagVersion, String node, String nodeVersion,
     String code, Map<String, String> inputs) {
 
   /** The version of how keys are made; a new scheme changes every key. */
-  public static final String SCHEME = "open-key-v1";
+  public static final String SCHEME = "open-key-v2";
 
   /**
    * Checks and snapshots the arguments.
@@ -91,7 +93,7 @@ public record KeyRecipe(String dag, String dagVersion, String node, String nodeV
     if (!code.equals(previous.code)) {
       return "its code changed (" + previous.code + " → " + code + ")";
     }
-    if (!inputs.keySet().equals(previous.inputs.keySet())) {
+    if (!List.copyOf(inputs.keySet()).equals(List.copyOf(previous.inputs.keySet()))) {
       return "its inputs changed (" + previous.inputs.keySet() + " → " + inputs.keySet() + ")";
     }
     List<String> changed = new ArrayList<>();

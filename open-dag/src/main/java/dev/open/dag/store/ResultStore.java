@@ -23,6 +23,10 @@ import java.util.Optional;
  *       and treats a bad entry as absent (and says so, at WARN, with the key and the reason).
  *   <li>Storing a key that is already there is harmless: entries under one key hold the same value
  *       by construction, and whichever write lands is kept.
+ *   <li>The parts of a {@link StoredValue} given to {@link #store} are views of the caller's
+ *       memory (an array's own buffer), valid only during the call: a store that keeps them
+ *       longer (to write later, to replicate) must copy them. The caller may keep the buffers
+ *       {@link #load} returns as long as it likes, so a store must not reuse them.
  *   <li>Thread-safe: a run loads and stores from many threads at once.
  * </ul>
  */
@@ -60,6 +64,20 @@ public interface ResultStore extends AutoCloseable {
    *     say that the node's value is not stored)
    */
   void store(CacheKey key, StoredValue value) throws IOException;
+
+  /**
+   * Stores {@code value} under {@code key} even when an intact entry is there already: a run
+   * calls it when the entry it found could not be decoded (its codec is gone, or its format
+   * changed), so that the recomputed value takes its place. The default calls {@link #store},
+   * which is right for stores that always overwrite.
+   *
+   * @param key the node's key
+   * @param value the encoded value
+   * @throws IOException if it could not be stored
+   */
+  default void replace(CacheKey key, StoredValue value) throws IOException {
+    store(key, value);
+  }
 
   /**
    * Returns the recipe of the key last stored for a node (by DAG and node name), which a run

@@ -161,11 +161,18 @@ final class StoreFiles {
    * open a directory (Windows) or force it: there this does nothing, as the rename is as durable
    * as they make it.
    */
-  static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
+  static void fsyncDirectory(Path dir) throws IOException {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(dir, StandardOpenOption.READ);
     } catch (IOException e) {
-      LOG.debug("Could not fsync the directory {}", dir, e);
+      // Some platforms (Windows) cannot open a directory: there a rename is made durable by the
+      // file system itself. A failure of force() below, however, is a failure to store.
+      LOG.debug("Could not open the directory {} to fsync it", dir, e);
+      return;
+    }
+    try (ch) {
+      ch.force(true);
     }
   }
 

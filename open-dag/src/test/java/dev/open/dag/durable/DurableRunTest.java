@@ -21,6 +21,8 @@ import dev.open.dag.RunStatus;
 import dev.open.dag.event.ExecutionListener;
 import dev.open.dag.event.TaskEvent;
 import dev.open.dag.export.DagExport;
+import dev.open.dag.metrics.DagMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Resume and memoization through a result store: what runs again, what is loaded, and what the
@@ -256,6 +258,16 @@ class DurableRunTest {
     assertThat(started).containsExactly("source");
     assertThat(DagExport.mermaid(dag, second)).contains("classDef cached").contains(":::cached");
     assertThat(second.summary()).contains("4 cached");
+
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DagExecutor.builder().withResultStore(store).withListener(new DagMetrics(registry, false))
+        .build().run(squares(List.of(1, 2)));
+    DagExecutor.builder().withResultStore(store).withListener(new DagMetrics(registry, false))
+        .build().run(squares(List.of(1, 2)));
+    // The second run loads both nodes' values: the map node started and was then found whole.
+    assertThat(registry.get("open.dag.tasks.cached").counters().stream()
+        .mapToDouble(c -> c.count()).sum()).isEqualTo(1.0);
+    assertThat(registry.get("open.dag.tasks.running").gauge().value()).isZero();
   }
 
   @Test

@@ -52,7 +52,10 @@ public final class ResumeChild {
     System.out.println("result " + report.result(report.dag().node("n" + (NODES - 1)).orElseThrow()));
   }
 
-  /** A DAG of {@link #NODES} nodes: n_j reads n_{j-1} and n_{j/2}; each task sleeps 2 ms. */
+  /**
+   * A DAG of {@link #NODES} nodes: n_j reads n_{j/2} and n_{j/3}, so many nodes are ready at
+   * once and up to 4 run together (the run's parallelism); each task sleeps 2 ms.
+   */
   static Dag dag(SideEffect effect) {
     DagBuilder b = Dag.builder("resume");
     List<Node<Long>> nodes = new ArrayList<>();
@@ -65,7 +68,7 @@ public final class ResumeChild {
           return own;
         }));
       } else {
-        nodes.add(b.task(name, nodes.get(j - 1), nodes.get(j / 2), (x, y) -> {
+        nodes.add(b.task(name, nodes.get(j / 2), nodes.get(j / 3), (x, y) -> {
           effect.ran(name);
           Thread.sleep(2); // the work: long enough to be killed in the middle of the run
           return (x * 31 + y + own) % 1_000_003;

@@ -196,7 +196,7 @@ class DirectoryStoreTest {
     assertThat(payload.get(0)).isEqualTo((byte) 1);
     assertThat(payload.slice(3, size)).isEqualTo(part); // ByteBuffer.equals: the remaining bytes
     assertThat(payload.get(size + 3)).isEqualTo((byte) 4);
-    assertThat(loaded.contentHash()).isEqualTo(StoredValue.contentHash(loaded.parts()));
+    assertThat(loaded.contentHash()).isEqualTo(StoredValue.contentHash(loaded.codec(), loaded.parts()));
   }
 
   @ParameterizedTest
