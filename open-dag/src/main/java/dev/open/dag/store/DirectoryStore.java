@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A recipe file: the magic {@code OPENRCP1}, then DAG, DAG version, node, node version and
  * code, then the number of inputs (4 bytes) and each input's name and content hash, every string
- * as a 4-byte length and UTF-8 bytes, then the CRC32C of all of that.
+ * as a 4-byte length and UTF-8 bytes, then the CRC32C of all of that. Recipes are written
+ * atomically but never fsync'd: they only explain misses, and a lost one reads as "first run".
  *
  * <p>Opening a directory that does not exist or is empty creates the store; opening a directory
  * with a {@code FORMAT} of another version, or a non-empty directory without one, throws {@link
@@ -313,8 +314,10 @@ public final class DirectoryStore implements ResultStore {
   public void recordRecipe(KeyRecipe recipe) throws IOException {
     Objects.requireNonNull(recipe, "recipe");
     ByteBuffer bytes = RecipeFormat.encode(recipe);
+    // Never fsync'd: a recipe only explains a later miss, and one lost to a power cut makes that
+    // explanation "first run" instead; two fsyncs of the four a stored node would cost.
     StoreFiles.writeAtomically(recipes, RecipeFormat.fileName(recipe.dag(), recipe.node()),
-        List.of(bytes), fsync);
+        List.of(bytes), false);
   }
 
   /**
