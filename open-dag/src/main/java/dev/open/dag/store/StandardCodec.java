@@ -114,7 +114,7 @@ import java.util.Objects;
 final class StandardCodec implements ValueCodec {
 
   /** The codec's id. */
-  static final String ID = "open.std.v1";
+  static final String ID = "open.std.v2";
 
   /** How deep containers may nest. */
   static final int MAX_DEPTH = 512;
@@ -154,6 +154,66 @@ final class StandardCodec implements ValueCodec {
   static final int OPTIONAL_EMPTY = 0x33;
   static final int OPTIONAL = 0x34;
   static final int RECORD = 0x38;
+
+  /** The kinds of list (the byte after tag {@link #LIST}). */
+  static final int ARRAY_LIST = 0x00;
+  static final int LINKED_LIST = 0x01;
+  static final int COPY_ON_WRITE_LIST = 0x02;
+  static final int ARRAYS_AS_LIST = 0x03;
+  static final int UNMODIFIABLE_LIST = 0x04;
+
+  /**
+   * The kinds of set and of map (the byte after tag {@link #SET} or {@link #MAP}); whether a kind
+   * is written sorted by encodings, in iteration order, or in natural order: see {@link #order}.
+   */
+  static final int HASH = 0x00;
+  static final int LINKED_HASH = 0x01;
+  static final int TREE = 0x02;
+  static final int CONCURRENT_HASH = 0x03;
+  static final int UNMODIFIABLE = 0x04;
+  static final int UNMODIFIABLE_SEQUENCED = 0x05;
+  static final int UNMODIFIABLE_SORTED = 0x06;
+  static final int SET_MAP_KINDS = 0x07;
+
+  /** How a set's elements or a map's keys are ordered in the encoding, by kind. */
+  enum Order {
+    /** Strictly increasing encodings, compared as unsigned bytes: iteration order unspecified. */
+    ENCODED,
+    /** The collection's iteration order (insertion order). */
+    ITERATION,
+    /** Strictly increasing in natural order (compareTo), which is the iteration order. */
+    NATURAL
+  }
+
+  /** What each list kind decodes to, by kind. */
+  static final List<Class<?>> LIST_CLASSES = List.of(java.util.ArrayList.class,
+      java.util.LinkedList.class, java.util.concurrent.CopyOnWriteArrayList.class,
+      java.util.Arrays.asList().getClass(),
+      java.util.Collections.unmodifiableList(new java.util.ArrayList<>()).getClass());
+
+  /** What each set kind decodes to, by kind. */
+  static final List<Class<?>> SET_CLASSES = List.of(java.util.HashSet.class,
+      java.util.LinkedHashSet.class, java.util.TreeSet.class,
+      java.util.concurrent.ConcurrentHashMap.KeySetView.class,
+      java.util.Collections.unmodifiableSet(new java.util.HashSet<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedSet(new java.util.LinkedHashSet<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedSet(new java.util.TreeSet<>()).getClass());
+
+  /** What each map kind decodes to, by kind. */
+  static final List<Class<?>> MAP_CLASSES = List.of(java.util.HashMap.class,
+      java.util.LinkedHashMap.class, java.util.TreeMap.class,
+      java.util.concurrent.ConcurrentHashMap.class,
+      java.util.Collections.unmodifiableMap(new java.util.HashMap<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedMap(new java.util.LinkedHashMap<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedMap(new java.util.TreeMap<>()).getClass());
+
+  static Order order(int kind) {
+    return switch (kind) {
+      case LINKED_HASH, UNMODIFIABLE_SEQUENCED -> Order.ITERATION;
+      case TREE, UNMODIFIABLE_SORTED -> Order.NATURAL;
+      default -> Order.ENCODED;
+    };
+  }
 
   @Override
   public String id() {
