@@ -44,8 +44,6 @@ import static dev.open.dag.store.StandardCodec.SET_MAP_KINDS;
 import static dev.open.dag.store.StandardCodec.TREE;
 import static dev.open.dag.store.StandardCodec.UNMODIFIABLE;
 import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_LIST;
-import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_SEQUENCED;
-import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_SORTED;
 
 import java.lang.reflect.InvocationTargetException;
 import java.math.BigDecimal;
