@@ -119,7 +119,10 @@ import java.util.Objects;
  * or keys equal); <i>natural</i>, strictly increasing by {@code compareTo}, which is a tree's
  * iteration order (elements and keys mutually comparable, not null). An unmodifiable wrapper's
  * order is found from its spliterator, which it takes from what it wraps: {@code SORTED} with no
- * comparator is natural, {@code ORDERED} (or a sequenced wrapper) is iterated.
+ * comparator is natural, {@code ORDERED} (or a sequenced wrapper) is iterated. So a wrapper of a
+ * collection whose spliterator does not report the order it has (such as an {@code EnumSet}, or
+ * an {@code EnumMap}'s keys) decodes in hash order. {@code Arrays.asList} decodes backed by an
+ * {@code Object[]}, whatever array it was backed by.
  *
  * <p>So equal values of the same class encode to the same bytes, whatever their history: equal
  * {@code HashSet}s of different capacities or insertion orders, equal {@code TreeMap}s. Equal

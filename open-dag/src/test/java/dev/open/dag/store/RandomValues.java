@@ -177,8 +177,9 @@ final class RandomValues {
     for (int i = 0; i < n; i++) {
       Object k = value(depth + 1, true);
       Object v = value(depth + 1, key);
-      if (content.containsKey(k)) { // keep what was drawn (it may be the poison)
-        content.put(k, Arrays.asList(content.get(k), v));
+      if (content.containsKey(k)) { // keep what was drawn (either may be the poison, which
+        // may equal a key already there: an empty set, a list, a view): made unique
+        content.put(Arrays.asList(k, "again", i), v);
       } else {
         content.put(k, v);
       }
