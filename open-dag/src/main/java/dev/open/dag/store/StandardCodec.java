@@ -8,7 +8,14 @@ import java.util.Objects;
  * The built-in codec of plain values, id {@value #ID}: a compact, deterministic, tagged binary
  * format for null, the boxed primitives, strings, {@code BigInteger}, {@code BigDecimal}, arrays
  * of primitives, enums, {@code Instant}, {@code Duration}, {@code LocalDate}, {@code NDArray}s,
- * and lists, sets, maps, {@code Optional}s and records of those.
+ * and lists, sets, maps, {@code Optional}s and records of those. A decoded value behaves as the
+ * encoded one: a collection decodes to the same class (for the JDK's internal unmodifiable
+ * classes, to an unmodifiable collection of the same interface), with the same iteration order
+ * where that is defined, equally mutable.
+ *
+ * <p>{@code open.std.v1}, the format before this one, decoded every list, set and map as an
+ * unmodifiable one, its sets and maps in encoded order; its entries are not read by this codec
+ * (a store holding them misses, and recomputes).
  *
  * <h2>Format (a compatibility promise: a new format is a new id)</h2>
  *
@@ -61,42 +68,100 @@ import java.util.Objects;
  * 0x23  LocalDate            zigzag epoch day
  * 0x28  NDArray              an open.ndarray.v1 entry (header, then the elements; see
  *                            NDArrayCodec), whose header gives its length
- * 0x30  List                 len n, n values in the list's order
- * 0x31  Set                  len n, n values in strictly increasing order of their encodings
- *                            compared as unsigned bytes (a shorter prefix first)
- * 0x32  Map                  len n, n pairs of key value, keys in strictly increasing order of
- *                            their encodings, as for a set
+ * 0x30  List                 1 byte list kind, len n, n values in the list's order
+ * 0x31  Set                  1 byte set kind, len n, n values in the kind's order (below)
+ * 0x32  Map                  1 byte map kind, len n, n pairs of key value, keys in the kind's
+ *                            order (below)
  * 0x33  Optional.empty()     (none)
  * 0x34  Optional.of(v)       the value v
  * 0x38  record               utf8 class name (Class.getName()), len n components, then the n
  *                            component values in declaration order
  * </pre>
  *
- * <p>Sorting sets and maps by encoded bytes makes the format deterministic whatever a collection's
- * iteration order: equal {@code HashSet}s, or a {@code HashMap} and a {@code TreeMap} of the same
- * entries, encode to the same bytes. The one exception to "equal values encode equally": floats
- * and doubles are kept bit for bit, so values that differ only by NaN payloads (which {@code
- * Double.equals} does not tell apart) encode differently; that costs a cache miss, never a wrong
- * value. Conversely every accepted encoding is canonical: decoding then encoding gives the same
- * bytes back (as long as records' constructors keep their arguments as given).
+ * <p>A collection's kind is the class it decodes to; an unknown kind is refused.
+ *
+ * <pre>
+ * list kind  encoded from                               decoded as
+ * 0x00       ArrayList                                  ArrayList
+ * 0x01       LinkedList                                 LinkedList
+ * 0x02       CopyOnWriteArrayList                       CopyOnWriteArrayList
+ * 0x03       Arrays.asList (fixed size, settable)       Arrays.asList of an Object[]
+ * 0x04       the JDK's unmodifiable lists: List.of,     Collections.unmodifiableList of an
+ *            List.copyOf, Stream.toList,                ArrayList
+ *            Collections.unmodifiableList, emptyList,
+ *            singletonList, nCopies
+ *
+ * set / map  encoded from (set; map)                    order    decoded as (set; map)
+ * kind
+ * 0x00       HashSet; HashMap                           encoded  HashSet; HashMap
+ * 0x01       LinkedHashSet; LinkedHashMap               iterated LinkedHashSet; LinkedHashMap
+ * 0x02       TreeSet; TreeMap, in natural order         natural  TreeSet; TreeMap, natural
+ * 0x03       ConcurrentHashMap.newKeySet();             encoded  ConcurrentHashMap.newKeySet();
+ *            ConcurrentHashMap                                   ConcurrentHashMap
+ * 0x04       the JDK's unmodifiable sets and maps       encoded  Collections.unmodifiableSet of a
+ *            (Set.of, Set.copyOf, Map.of, Map.copyOf,            HashSet; unmodifiableMap of a
+ *            Collections.unmodifiableSet, emptySet,              HashMap
+ *            singleton, unmodifiableMap, emptyMap,
+ *            singletonMap) over no defined order
+ * 0x05       those over a defined order: an             iterated Collections.unmodifiableSequenced-
+ *            unmodifiableSequencedSet or -Map, or an             Set of a LinkedHashSet; -Map of a
+ *            unmodifiableSet or -Map of two or more              LinkedHashMap
+ *            over a LinkedHashSet or -Map
+ * 0x06       those over a natural order (any of the     natural  Collections.unmodifiableSequenced-
+ *            wrappers above of a TreeSet or TreeMap              Set of a TreeSet; -Map of a
+ *            with no comparator)                                 TreeMap
+ * </pre>
+ *
+ * <p>The orders: <i>encoded</i>, strictly increasing encodings compared as unsigned bytes (a
+ * shorter prefix first), for the classes whose iteration order is unspecified (a {@code HashMap}'s
+ * depends on its capacity and history, {@code Set.of}'s changes from one JVM run to the next);
+ * <i>iterated</i>, the collection's iteration order, which is part of its value (no two elements
+ * or keys equal); <i>natural</i>, strictly increasing by {@code compareTo}, which is a tree's
+ * iteration order (elements and keys mutually comparable, not null). An unmodifiable wrapper's
+ * order is found from its spliterator, which it takes from what it wraps: {@code SORTED} with no
+ * comparator is natural, {@code ORDERED} (or a sequenced wrapper) is iterated. So a wrapper of a
+ * collection whose spliterator does not report the order it has (such as an {@code EnumSet}, or
+ * an {@code EnumMap}'s keys) decodes in hash order. {@code Arrays.asList} decodes backed by an
+ * {@code Object[]}, whatever array it was backed by.
+ *
+ * <p>So equal values of the same class encode to the same bytes, whatever their history: equal
+ * {@code HashSet}s of different capacities or insertion orders, equal {@code TreeMap}s. Equal
+ * values of different classes encode differently (a {@code HashMap} and a {@code TreeMap} of the
+ * same entries; an {@code ArrayList} and a {@code LinkedList}), but the JDK's unmodifiable ones of
+ * one kind are alike ({@code List.of(1)} and {@code Collections.unmodifiableList} of an {@code
+ * ArrayList} of 1). And two {@code LinkedHashMap}s with the same entries inserted in different
+ * orders are different values here (they iterate differently), so they encode differently. The
+ * other exception to "equal values encode equally": floats and doubles are kept bit for bit, so
+ * values that differ only by NaN payloads (which {@code Double.equals} does not tell apart) encode
+ * differently; that costs a cache miss, never a wrong value. Conversely every accepted encoding
+ * is canonical: decoding then encoding gives the same bytes back (as long as records'
+ * constructors keep their arguments as given).
  *
  * <h2>Which values</h2>
  *
  * <ul>
  *   <li>{@code BigInteger} and {@code BigDecimal} themselves, not subclasses; strings without
  *       unpaired surrogates (which UTF-8 cannot hold; a {@code char[]} can).
- *   <li>Any {@code List}, {@code Set} or {@code Map} implementation; decoded as an unmodifiable
- *       list, an unmodifiable insertion-ordered (sequenced) set and map, and nulls are kept. A set
- *       or map in which two elements or keys encode alike (which only one that breaks its
- *       contract can hold, such as an identity-based one) is refused, since it could not be
- *       decoded to an equal one.
+ *   <li>The lists, sets and maps of the kinds above, nulls kept where the class allows them.
+ *       Any other is refused, since it would decode as something else: a {@code TreeSet} or
+ *       {@code TreeMap} with a comparator (or an unmodifiable wrapper of one, or an {@code
+ *       unmodifiableSortedSet}/{@code -Map}), a subclass (even an anonymous one) of a supported
+ *       class, a view ({@code keySet()}, {@code values()}, {@code subList}, a {@code
+ *       ConcurrentHashMap}'s {@code keySet()}), synchronized, checked and identity-based
+ *       collections, {@code EnumSet}, {@code EnumMap}, {@code ConcurrentSkipListMap}, Guava's and
+ *       other libraries' collections. An unmodifiable wrapper decodes as an unmodifiable copy (no
+ *       longer a view of what it wrapped). A set or map in which two elements or keys encode
+ *       alike (which only one that breaks its contract can hold, such as one of arrays) is
+ *       refused, since it could not be decoded to an equal one.
  *   <li>A record whose components are all encodable, whose accessors and canonical constructor
  *       module {@code dev.open.dag} may use (a record in the unnamed module, or in a package that
  *       is exported, or opened to {@code dev.open.dag}), that is not a hidden class, and whose
  *       components' declared types can hold what they decode to (a component declared {@code
- *       ArrayList} cannot hold a decoded unmodifiable list, so such a record is refused). It is
- *       decoded through its canonical constructor; its class is loaded by name with the
- *       thread's context class loader, then this codec's own.
+ *       List} holds any list, one declared {@code ArrayList} a decoded {@code ArrayList}; one
+ *       declared a class that the decoded value is not, such as {@code AbstractCollection}
+ *       holding a {@code Set.of}, is refused). It is decoded through its canonical constructor;
+ *       its class is loaded by name with the thread's context class loader, then this codec's
+ *       own.
  *   <li>Containers (lists, sets, maps, optionals, records) nest at most {@value #MAX_DEPTH} deep;
  *       deeper values, and so cyclic ones, are refused. An encoding is at most {@value
  *       #MAX_SIZE} bytes.
@@ -114,7 +179,7 @@ import java.util.Objects;
 final class StandardCodec implements ValueCodec {
 
   /** The codec's id. */
-  static final String ID = "open.std.v1";
+  static final String ID = "open.std.v2";
 
   /** How deep containers may nest. */
   static final int MAX_DEPTH = 512;
@@ -154,6 +219,66 @@ final class StandardCodec implements ValueCodec {
   static final int OPTIONAL_EMPTY = 0x33;
   static final int OPTIONAL = 0x34;
   static final int RECORD = 0x38;
+
+  /** The kinds of list (the byte after tag {@link #LIST}). */
+  static final int ARRAY_LIST = 0x00;
+  static final int LINKED_LIST = 0x01;
+  static final int COPY_ON_WRITE_LIST = 0x02;
+  static final int ARRAYS_AS_LIST = 0x03;
+  static final int UNMODIFIABLE_LIST = 0x04;
+
+  /**
+   * The kinds of set and of map (the byte after tag {@link #SET} or {@link #MAP}); whether a kind
+   * is written sorted by encodings, in iteration order, or in natural order: see {@link #order}.
+   */
+  static final int HASH = 0x00;
+  static final int LINKED_HASH = 0x01;
+  static final int TREE = 0x02;
+  static final int CONCURRENT_HASH = 0x03;
+  static final int UNMODIFIABLE = 0x04;
+  static final int UNMODIFIABLE_SEQUENCED = 0x05;
+  static final int UNMODIFIABLE_SORTED = 0x06;
+  static final int SET_MAP_KINDS = 0x07;
+
+  /** How a set's elements or a map's keys are ordered in the encoding, by kind. */
+  enum Order {
+    /** Strictly increasing encodings, compared as unsigned bytes: iteration order unspecified. */
+    ENCODED,
+    /** The collection's iteration order (insertion order). */
+    ITERATION,
+    /** Strictly increasing in natural order (compareTo), which is the iteration order. */
+    NATURAL
+  }
+
+  /** What each list kind decodes to, by kind. */
+  static final List<Class<?>> LIST_CLASSES = List.of(java.util.ArrayList.class,
+      java.util.LinkedList.class, java.util.concurrent.CopyOnWriteArrayList.class,
+      java.util.Arrays.asList().getClass(),
+      java.util.Collections.unmodifiableList(new java.util.ArrayList<>()).getClass());
+
+  /** What each set kind decodes to, by kind. */
+  static final List<Class<?>> SET_CLASSES = List.of(java.util.HashSet.class,
+      java.util.LinkedHashSet.class, java.util.TreeSet.class,
+      java.util.concurrent.ConcurrentHashMap.KeySetView.class,
+      java.util.Collections.unmodifiableSet(new java.util.HashSet<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedSet(new java.util.LinkedHashSet<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedSet(new java.util.TreeSet<>()).getClass());
+
+  /** What each map kind decodes to, by kind. */
+  static final List<Class<?>> MAP_CLASSES = List.of(java.util.HashMap.class,
+      java.util.LinkedHashMap.class, java.util.TreeMap.class,
+      java.util.concurrent.ConcurrentHashMap.class,
+      java.util.Collections.unmodifiableMap(new java.util.HashMap<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedMap(new java.util.LinkedHashMap<>()).getClass(),
+      java.util.Collections.unmodifiableSequencedMap(new java.util.TreeMap<>()).getClass());
+
+  static Order order(int kind) {
+    return switch (kind) {
+      case LINKED_HASH, UNMODIFIABLE_SEQUENCED -> Order.ITERATION;
+      case TREE, UNMODIFIABLE_SORTED -> Order.NATURAL;
+      default -> Order.ENCODED;
+    };
+  }
 
   @Override
   public String id() {

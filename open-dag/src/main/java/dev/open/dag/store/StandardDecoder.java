@@ -1,5 +1,7 @@
 package dev.open.dag.store;
 
+import static dev.open.dag.store.StandardCodec.ARRAYS_AS_LIST;
+import static dev.open.dag.store.StandardCodec.ARRAY_LIST;
 import static dev.open.dag.store.StandardCodec.BIG_DECIMAL;
 import static dev.open.dag.store.StandardCodec.BIG_INTEGER;
 import static dev.open.dag.store.StandardCodec.BOOLEANS;
@@ -7,6 +9,8 @@ import static dev.open.dag.store.StandardCodec.BYTE;
 import static dev.open.dag.store.StandardCodec.BYTES;
 import static dev.open.dag.store.StandardCodec.CHAR;
 import static dev.open.dag.store.StandardCodec.CHARS;
+import static dev.open.dag.store.StandardCodec.CONCURRENT_HASH;
+import static dev.open.dag.store.StandardCodec.COPY_ON_WRITE_LIST;
 import static dev.open.dag.store.StandardCodec.DOUBLE;
 import static dev.open.dag.store.StandardCodec.DOUBLES;
 import static dev.open.dag.store.StandardCodec.DURATION;
@@ -14,9 +18,12 @@ import static dev.open.dag.store.StandardCodec.ENUM;
 import static dev.open.dag.store.StandardCodec.FALSE;
 import static dev.open.dag.store.StandardCodec.FLOAT;
 import static dev.open.dag.store.StandardCodec.FLOATS;
+import static dev.open.dag.store.StandardCodec.HASH;
 import static dev.open.dag.store.StandardCodec.INSTANT;
 import static dev.open.dag.store.StandardCodec.INT;
 import static dev.open.dag.store.StandardCodec.INTS;
+import static dev.open.dag.store.StandardCodec.LINKED_HASH;
+import static dev.open.dag.store.StandardCodec.LINKED_LIST;
 import static dev.open.dag.store.StandardCodec.LIST;
 import static dev.open.dag.store.StandardCodec.LOCAL_DATE;
 import static dev.open.dag.store.StandardCodec.LONG;
@@ -29,10 +36,14 @@ import static dev.open.dag.store.StandardCodec.OPTIONAL;
 import static dev.open.dag.store.StandardCodec.OPTIONAL_EMPTY;
 import static dev.open.dag.store.StandardCodec.RECORD;
 import static dev.open.dag.store.StandardCodec.SET;
+import static dev.open.dag.store.StandardCodec.SET_MAP_KINDS;
 import static dev.open.dag.store.StandardCodec.SHORT;
 import static dev.open.dag.store.StandardCodec.SHORTS;
 import static dev.open.dag.store.StandardCodec.STRING;
+import static dev.open.dag.store.StandardCodec.TREE;
 import static dev.open.dag.store.StandardCodec.TRUE;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_LIST;
 
 import java.lang.reflect.InvocationTargetException;
 import java.math.BigDecimal;
@@ -49,12 +60,25 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.SequencedSet;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.open.dag.store.StandardCodec.Order;
 
 /**
  * Reads {@link StandardCodec}'s format, strictly: every length is checked against the bytes left
@@ -215,54 +239,139 @@ final class StandardDecoder {
 
   private Object list(int depth) {
     enter(depth);
+    int kind = kind(UNMODIFIABLE_LIST + 1, "list");
     int n = length(1, "list");
     List<Object> list = new ArrayList<>(Math.min(n, INITIAL_CAPACITY));
     for (int i = 0; i < n; i++) {
       list.add(value(depth + 1));
     }
-    return Collections.unmodifiableList(list);
+    return switch (kind) {
+      case ARRAY_LIST -> list;
+      case LINKED_LIST -> new LinkedList<>(list);
+      case COPY_ON_WRITE_LIST -> new CopyOnWriteArrayList<>(list);
+      case ARRAYS_AS_LIST -> Arrays.asList(list.toArray());
+      default -> Collections.unmodifiableList(list);
+    };
+  }
+
+  /** Reads a collection's kind byte, refusing one of {@code kinds} or more. */
+  private int kind(int kinds, String what) {
+    int kind = u8();
+    if (kind >= kinds) {
+      in.position(in.position() - 1);
+      throw corrupt("unknown " + what + " kind 0x" + Integer.toHexString(kind));
+    }
+    return kind;
   }
 
   private Object set(int depth) {
     enter(depth);
+    int kind = kind(SET_MAP_KINDS, "set");
+    Order order = StandardCodec.order(kind);
     int n = length(1, "set");
-    LinkedHashSet<Object> set = new LinkedHashSet<>(Math.min(n, INITIAL_CAPACITY));
+    Set<Object> set = order == Order.NATURAL ? new TreeSet<>()
+        : new LinkedHashSet<>(Math.min(n, INITIAL_CAPACITY));
     int previous = -1;
     for (int i = 0; i < n; i++) {
       int at = in.position();
-      set.add(value(depth + 1));
-      if (previous >= 0 && compare(previous, at, in.position()) >= 0) {
-        throw corrupt("a set's elements are not in strictly increasing order");
+      Object element = value(depth + 1);
+      if (order == Order.NATURAL) {
+        naturally(set, element, null);
+      } else {
+        set.add(element);
+        if (order == Order.ENCODED && previous >= 0 && compare(previous, at, in.position()) >= 0) {
+          throw corrupt("a set's elements are not in strictly increasing order");
+        }
       }
       previous = at;
     }
     if (set.size() != n) {
       throw corrupt("two of a set's elements decode to equal values");
     }
-    return Collections.unmodifiableSequencedSet(set);
+    return switch (kind) {
+      case HASH -> new HashSet<>(set);
+      case LINKED_HASH, TREE -> set;
+      case CONCURRENT_HASH -> {
+        if (set.contains(null)) {
+          throw corrupt("a ConcurrentHashMap key set holds null");
+        }
+        Set<Object> concurrent = ConcurrentHashMap.newKeySet(set.size());
+        concurrent.addAll(set);
+        yield concurrent;
+      }
+      case UNMODIFIABLE -> Collections.unmodifiableSet(new HashSet<>(set));
+      default -> Collections.unmodifiableSequencedSet((SequencedSet<Object>) set);
+    };
+  }
+
+  /**
+   * Adds {@code key} to {@code tree}, a TreeSet or TreeMap in natural order, refusing one that
+   * is not greater than every key before it (or not comparable with them).
+   */
+  @SuppressWarnings("unchecked")
+  private void naturally(Object tree, Object key, Object value) {
+    boolean greatest;
+    try {
+      if (tree instanceof TreeSet<?> s) {
+        TreeSet<Object> set = (TreeSet<Object>) s;
+        greatest = set.add(key) && set.last() == key;
+      } else {
+        TreeMap<Object, Object> map = (TreeMap<Object, Object>) tree;
+        int size = map.size();
+        map.put(key, value);
+        greatest = map.size() > size && map.lastKey() == key;
+      }
+    } catch (RuntimeException e) { // not Comparable, null, or a compareTo that throws
+      throw corrupt("a sorted set's element or map's key has no natural order with the others: "
+          + e);
+    }
+    if (!greatest) {
+      throw corrupt("a sorted set's elements or map's keys are not in strictly increasing"
+          + " natural order");
+    }
   }
 
   private Object map(int depth) {
     enter(depth);
+    int kind = kind(SET_MAP_KINDS, "map");
+    Order order = StandardCodec.order(kind);
     int n = length(2, "map");
-    LinkedHashMap<Object, Object> map = new LinkedHashMap<>(Math.min(n, INITIAL_CAPACITY));
+    Map<Object, Object> map = order == Order.NATURAL ? new TreeMap<>()
+        : new LinkedHashMap<>(Math.min(n, INITIAL_CAPACITY));
     int previous = -1;
     int previousEnd = -1;
     for (int i = 0; i < n; i++) {
       int at = in.position();
       Object key = value(depth + 1);
       int end = in.position();
-      if (previous >= 0 && compare(previous, previousEnd, at, end) >= 0) {
+      if (order == Order.ENCODED && previous >= 0
+          && compare(previous, previousEnd, at, end) >= 0) {
         throw corrupt("a map's keys are not in strictly increasing order");
       }
       previous = at;
       previousEnd = end;
-      map.put(key, value(depth + 1));
+      Object value = value(depth + 1);
+      if (order == Order.NATURAL) {
+        naturally(map, key, value);
+      } else {
+        map.put(key, value);
+      }
     }
     if (map.size() != n) {
       throw corrupt("two of a map's keys decode to equal values");
     }
-    return Collections.unmodifiableSequencedMap(map);
+    return switch (kind) {
+      case HASH -> new HashMap<>(map);
+      case LINKED_HASH, TREE -> map;
+      case CONCURRENT_HASH -> {
+        if (map.containsKey(null) || map.containsValue(null)) {
+          throw corrupt("a ConcurrentHashMap holds null");
+        }
+        yield new ConcurrentHashMap<>(map);
+      }
+      case UNMODIFIABLE -> Collections.unmodifiableMap(new HashMap<>(map));
+      default -> Collections.unmodifiableSequencedMap((SequencedMap<Object, Object>) map);
+    };
   }
 
   private Object record(int depth) {

@@ -1,5 +1,7 @@
 package dev.open.dag.store;
 
+import static dev.open.dag.store.StandardCodec.ARRAYS_AS_LIST;
+import static dev.open.dag.store.StandardCodec.ARRAY_LIST;
 import static dev.open.dag.store.StandardCodec.BIG_DECIMAL;
 import static dev.open.dag.store.StandardCodec.BIG_INTEGER;
 import static dev.open.dag.store.StandardCodec.BOOLEANS;
@@ -7,6 +9,8 @@ import static dev.open.dag.store.StandardCodec.BYTE;
 import static dev.open.dag.store.StandardCodec.BYTES;
 import static dev.open.dag.store.StandardCodec.CHAR;
 import static dev.open.dag.store.StandardCodec.CHARS;
+import static dev.open.dag.store.StandardCodec.CONCURRENT_HASH;
+import static dev.open.dag.store.StandardCodec.COPY_ON_WRITE_LIST;
 import static dev.open.dag.store.StandardCodec.DOUBLE;
 import static dev.open.dag.store.StandardCodec.DOUBLES;
 import static dev.open.dag.store.StandardCodec.DURATION;
@@ -14,9 +18,12 @@ import static dev.open.dag.store.StandardCodec.ENUM;
 import static dev.open.dag.store.StandardCodec.FALSE;
 import static dev.open.dag.store.StandardCodec.FLOAT;
 import static dev.open.dag.store.StandardCodec.FLOATS;
+import static dev.open.dag.store.StandardCodec.HASH;
 import static dev.open.dag.store.StandardCodec.INSTANT;
 import static dev.open.dag.store.StandardCodec.INT;
 import static dev.open.dag.store.StandardCodec.INTS;
+import static dev.open.dag.store.StandardCodec.LINKED_HASH;
+import static dev.open.dag.store.StandardCodec.LINKED_LIST;
 import static dev.open.dag.store.StandardCodec.LIST;
 import static dev.open.dag.store.StandardCodec.LOCAL_DATE;
 import static dev.open.dag.store.StandardCodec.LONG;
@@ -33,7 +40,12 @@ import static dev.open.dag.store.StandardCodec.SET;
 import static dev.open.dag.store.StandardCodec.SHORT;
 import static dev.open.dag.store.StandardCodec.SHORTS;
 import static dev.open.dag.store.StandardCodec.STRING;
+import static dev.open.dag.store.StandardCodec.TREE;
 import static dev.open.dag.store.StandardCodec.TRUE;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_LIST;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_SEQUENCED;
+import static dev.open.dag.store.StandardCodec.UNMODIFIABLE_SORTED;
 
 import java.lang.reflect.InvocationTargetException;
 import java.math.BigDecimal;
@@ -46,10 +58,24 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SequencedCollection;
+import java.util.SequencedMap;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 import dev.open.dag.array.NDArray;
 
@@ -60,7 +86,146 @@ import dev.open.dag.array.NDArray;
  */
 final class StandardEncoder {
 
+  /** The JDK's unmodifiable lists: List.of, List.copyOf, Stream.toList, Collections' own. */
+  private static final Set<Class<?>> UNMODIFIABLE_LISTS = classes(List.of(), List.of(1),
+      List.of(1, 2), List.of(1, 2, 3), Stream.of(1, null, 3).toList(),
+      Collections.unmodifiableList(new ArrayList<>()),
+      Collections.unmodifiableList(new LinkedList<>()), Collections.emptyList(),
+      Collections.singletonList(1), Collections.nCopies(2, 1));
+
+  /** The JDK's unmodifiable sets: Set.of, Set.copyOf, Collections' own. */
+  private static final Set<Class<?>> UNMODIFIABLE_SETS = classes(Set.of(), Set.of(1),
+      Set.of(1, 2), Set.of(1, 2, 3), Collections.unmodifiableSet(new HashSet<>()),
+      Collections.unmodifiableSequencedSet(new LinkedHashSet<>()), Collections.emptySet(),
+      Collections.singleton(1));
+
+  /** The JDK's unmodifiable maps: Map.of, Map.copyOf, Collections' own. */
+  private static final Set<Class<?>> UNMODIFIABLE_MAPS = classes(Map.of(), Map.of(1, 1),
+      Map.of(1, 1, 2, 2), Map.of(1, 1, 2, 2, 3, 3), Collections.unmodifiableMap(new HashMap<>()),
+      Collections.unmodifiableSequencedMap(new LinkedHashMap<>()), Collections.emptyMap(),
+      Collections.singletonMap(1, 1));
+
   private StandardEncoder() {}
+
+  private static Set<Class<?>> classes(Object... samples) {
+    Set<Class<?>> classes = new HashSet<>();
+    for (Object sample : samples) {
+      classes.add(sample.getClass());
+    }
+    return Set.copyOf(classes);
+  }
+
+  /** Returns the kind of list {@code list} is, or -1 for one that cannot be rebuilt. */
+  static int listKind(List<?> list) {
+    Class<?> type = list.getClass();
+    if (type == ArrayList.class) {
+      return ARRAY_LIST;
+    } else if (type == LinkedList.class) {
+      return LINKED_LIST;
+    } else if (type == CopyOnWriteArrayList.class) {
+      return COPY_ON_WRITE_LIST;
+    } else if (type == StandardCodec.LIST_CLASSES.get(ARRAYS_AS_LIST)) {
+      return ARRAYS_AS_LIST;
+    } else if (UNMODIFIABLE_LISTS.contains(type)) {
+      return UNMODIFIABLE_LIST;
+    }
+    return -1;
+  }
+
+  /** Returns the kind of set {@code set} is, or -1 for one that cannot be rebuilt. */
+  static int setKind(Set<?> set) {
+    Class<?> type = set.getClass();
+    if (type == HashSet.class) {
+      return HASH;
+    } else if (type == LinkedHashSet.class) {
+      return LINKED_HASH;
+    } else if (type == TreeSet.class) {
+      return ((TreeSet<?>) set).comparator() == null ? TREE : -1;
+    } else if (type == ConcurrentHashMap.KeySetView.class) {
+      // a set of ConcurrentHashMap.newKeySet(), not a map's keySet() view (which cannot add)
+      return ((ConcurrentHashMap.KeySetView<?, ?>) set).getMappedValue() == Boolean.TRUE
+          ? CONCURRENT_HASH : -1;
+    } else if (UNMODIFIABLE_SETS.contains(type)) {
+      return unmodifiableKind(set.spliterator(), set instanceof SequencedCollection<?>,
+          set.size());
+    }
+    return -1;
+  }
+
+  /** Returns the kind of map {@code map} is, or -1 for one that cannot be rebuilt. */
+  static int mapKind(Map<?, ?> map) {
+    Class<?> type = map.getClass();
+    if (type == HashMap.class) {
+      return HASH;
+    } else if (type == LinkedHashMap.class) {
+      return LINKED_HASH;
+    } else if (type == TreeMap.class) {
+      return ((TreeMap<?, ?>) map).comparator() == null ? TREE : -1;
+    } else if (type == ConcurrentHashMap.class) {
+      return CONCURRENT_HASH;
+    } else if (UNMODIFIABLE_MAPS.contains(type)) {
+      return unmodifiableKind(map.keySet().spliterator(), map instanceof SequencedMap<?, ?>,
+          map.size());
+    }
+    return -1;
+  }
+
+  /**
+   * Returns the kind of an unmodifiable set or map, from the spliterator of its elements or keys
+   * (which an unmodifiable wrapper takes from what it wraps): sorted in natural order, in a
+   * defined order (sequenced, or ordered with two or more), or in none; -1 when sorted by a
+   * comparator, which decoding cannot rebuild.
+   */
+  private static int unmodifiableKind(Spliterator<?> keys, boolean sequenced, int size) {
+    if (keys.hasCharacteristics(Spliterator.SORTED)) {
+      return keys.getComparator() == null ? UNMODIFIABLE_SORTED : -1;
+    }
+    if (sequenced || keys.hasCharacteristics(Spliterator.ORDERED) && size > 1) {
+      return UNMODIFIABLE_SEQUENCED;
+    }
+    return UNMODIFIABLE;
+  }
+
+  /**
+   * Returns whether a record component declared {@code type} can hold {@code value} once
+   * decoded; true too when the value cannot be encoded at all (encoding it says why).
+   */
+  private static boolean holdsDecoded(Class<?> type, Object value) {
+    if (type.isPrimitive() || value == null) {
+      return true;
+    }
+    Class<?> decoded = switch (value) {
+      case Enum<?> e -> e.getDeclaringClass();
+      case List<?> l -> {
+        int kind = listKind(l);
+        yield kind < 0 ? null : StandardCodec.LIST_CLASSES.get(kind);
+      }
+      case Set<?> s -> {
+        int kind = setKind(s);
+        yield kind < 0 ? null : StandardCodec.SET_CLASSES.get(kind);
+      }
+      case Map<?, ?> m -> {
+        int kind = mapKind(m);
+        yield kind < 0 ? null : StandardCodec.MAP_CLASSES.get(kind);
+      }
+      default -> value.getClass();
+    };
+    return decoded == null || type.isAssignableFrom(decoded);
+  }
+
+  private static NotEncodable notRebuilt(Object collection) {
+    String name = collection.getClass().getName();
+    String why = switch (collection) {
+      case TreeSet<?> t when t.comparator() != null -> " with a comparator";
+      case TreeMap<?, ?> t when t.comparator() != null -> " with a comparator";
+      default -> "";
+    };
+    return new NotEncodable("a " + name + why + " is not a collection " + StandardCodec.ID
+        + " can decode as the same (it rebuilds ArrayList, LinkedList, CopyOnWriteArrayList,"
+        + " Arrays.asList, HashSet, LinkedHashSet, TreeSet and TreeMap in natural order,"
+        + " ConcurrentHashMap and its newKeySet(), HashMap, LinkedHashMap, and the JDK's"
+        + " unmodifiable lists, sets and maps, but for those sorted by a comparator)");
+  }
 
   /** Returns true if {@link #encode} succeeds for {@code value}. */
   static boolean canEncode(Object value) {
@@ -242,7 +407,12 @@ final class StandardEncoder {
       case Record r -> record(out, r, depth);
       case List<?> l -> {
         enter(depth);
+        int kind = listKind(l);
+        if (kind < 0) {
+          throw notRebuilt(l);
+        }
         out.u8(LIST);
+        out.u8(kind);
         int size = l.size();
         out.varint(size);
         int i = 0;
@@ -299,16 +469,20 @@ final class StandardEncoder {
     } catch (IllegalAccessException e) {
       throw new NotEncodable("its accessor is not accessible: " + e.getMessage());
     }
-    if (!RecordShape.holdsDecoded(shape.types()[i], component)) {
+    if (!holdsDecoded(shape.types()[i], component)) {
       throw new NotEncodable("the component is declared " + shape.types()[i].getName()
           + ", which cannot hold the " + component.getClass().getName()
-          + "'s decoded form (declare an interface such as List, Set or Map)");
+          + "'s decoded form (declare an interface such as List, Set or Map, or the class)");
     }
     write(out, component, depth + 1);
   }
 
   private static void set(Sink out, Set<?> set, int depth) {
     enter(depth);
+    int kind = setKind(set);
+    if (kind < 0) {
+      throw notRebuilt(set);
+    }
     List<Encoded> elements = new ArrayList<>(Math.min(set.size(), 1 << 16));
     int i = 0;
     for (Object element : set) {
@@ -319,22 +493,29 @@ final class StandardEncoder {
       }
       i++;
     }
-    elements.sort(null);
-    for (int j = 1; j < elements.size(); j++) {
-      if (elements.get(j - 1).compareTo(elements.get(j)) == 0) {
+    List<Encoded> sorted = new ArrayList<>(elements);
+    sorted.sort(null);
+    for (int j = 1; j < sorted.size(); j++) {
+      if (sorted.get(j - 1).compareTo(sorted.get(j)) == 0) {
         throw new NotEncodable("two of the set's elements encode alike, which only a set breaking"
             + " the Set contract (such as an identity-based one) can hold");
       }
     }
     out.u8(SET);
+    out.u8(kind);
     out.varint(elements.size());
-    for (Encoded element : elements) {
+    for (Encoded element : StandardCodec.order(kind) == StandardCodec.Order.ENCODED ? sorted
+        : elements) {
       out.bytes(element.bytes, 0, element.length);
     }
   }
 
   private static void map(Sink out, Map<?, ?> map, int depth) {
     enter(depth);
+    int kind = mapKind(map);
+    if (kind < 0) {
+      throw notRebuilt(map);
+    }
     record Entry(Encoded key, Object value, int index) implements Comparable<Entry> {
       @Override
       public int compareTo(Entry other) {
@@ -351,16 +532,19 @@ final class StandardEncoder {
       }
       i++;
     }
-    entries.sort(null);
-    for (int j = 1; j < entries.size(); j++) {
-      if (entries.get(j - 1).compareTo(entries.get(j)) == 0) {
+    List<Entry> sorted = new ArrayList<>(entries);
+    sorted.sort(null);
+    for (int j = 1; j < sorted.size(); j++) {
+      if (sorted.get(j - 1).compareTo(sorted.get(j)) == 0) {
         throw new NotEncodable("two of the map's keys encode alike, which only a map breaking"
             + " the Map contract (such as an identity-based one) can hold");
       }
     }
     out.u8(MAP);
+    out.u8(kind);
     out.varint(entries.size());
-    for (Entry entry : entries) {
+    for (Entry entry : StandardCodec.order(kind) == StandardCodec.Order.ENCODED ? sorted
+        : entries) {
       out.bytes(entry.key.bytes, 0, entry.key.length);
       try {
         write(out, entry.value, depth + 1);

@@ -9,6 +9,7 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,12 @@ class HostileDecodeTest {
         List.of(NDArray.of(new int[] {1, 2, 3, 4}, 2, 2), new boolean[] {true, false, true},
             new java.math.BigDecimal("-12.345"), java.time.LocalDate.of(2024, 2, 29)),
         new long[] {1, Long.MIN_VALUE},
+        List.of(new ArrayList<>(List.of(1, "a")), new java.util.LinkedList<>(List.of(2)),
+            new java.util.TreeMap<>(Map.of("b", 1, "a", 2)),
+            new java.util.LinkedHashSet<>(List.of("z", "a")),
+            new java.util.concurrent.ConcurrentHashMap<>(Map.of(1, 2, 3, 4)),
+            java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(Set.of(5, 4))),
+            java.util.Arrays.asList(3, null)),
         "x");
   }
 
@@ -175,14 +182,25 @@ class HostileDecodeTest {
   void hugeLengthPrefixesAreRefusedBeforeAnythingIsAllocated() {
     int[] tags = {StandardCodec.STRING, StandardCodec.BIG_INTEGER, StandardCodec.BYTES,
         StandardCodec.SHORTS, StandardCodec.INTS, StandardCodec.LONGS, StandardCodec.FLOATS,
-        StandardCodec.DOUBLES, StandardCodec.BOOLEANS, StandardCodec.CHARS, StandardCodec.LIST,
-        StandardCodec.SET, StandardCodec.MAP, StandardCodec.ENUM, StandardCodec.RECORD};
+        StandardCodec.DOUBLES, StandardCodec.BOOLEANS, StandardCodec.CHARS, StandardCodec.ENUM,
+        StandardCodec.RECORD};
+    List<byte[]> prefixes = new ArrayList<>();
     for (int tag : tags) {
-      byte[] bytes = bytes(tag, varint(MAX_LENGTH), new byte[10]);
+      prefixes.add(new byte[] {(byte) tag});
+    }
+    for (int kind = 0; kind <= StandardCodec.UNMODIFIABLE_LIST; kind++) {
+      prefixes.add(new byte[] {(byte) StandardCodec.LIST, (byte) kind});
+    }
+    for (int kind = 0; kind < StandardCodec.SET_MAP_KINDS; kind++) {
+      prefixes.add(new byte[] {(byte) StandardCodec.SET, (byte) kind});
+      prefixes.add(new byte[] {(byte) StandardCodec.MAP, (byte) kind});
+    }
+    for (byte[] prefix : prefixes) {
+      byte[] bytes = bytes(prefix, varint(MAX_LENGTH), new byte[10]);
       assertRefusedQuickly(bytes, "needs");
-      assertRefusedQuickly(bytes(StandardCodec.LIST, 1, bytes), "needs");
-      assertRefusedQuickly(bytes(tag, varint(1L << 31), new byte[10]), "exceeds 2^31 - 1");
-      assertRefusedQuickly(bytes(tag, varint(-1L), new byte[10]), "exceeds 2^31 - 1");
+      assertRefusedQuickly(bytes(StandardCodec.LIST, 0, 1, bytes), "needs");
+      assertRefusedQuickly(bytes(prefix, varint(1L << 31), new byte[10]), "exceeds 2^31 - 1");
+      assertRefusedQuickly(bytes(prefix, varint(-1L), new byte[10]), "exceeds 2^31 - 1");
     }
     assertRefusedQuickly(bytes(StandardCodec.BIG_DECIMAL, 0, varint(MAX_LENGTH), new byte[10]),
         "needs");
@@ -221,8 +239,10 @@ class HostileDecodeTest {
 
   @Test
   void deepNestingIsRefusedWithoutOverflowingTheStack() {
-    for (int[] opening : new int[][] {{StandardCodec.LIST, 1}, {StandardCodec.SET, 1},
-        {StandardCodec.OPTIONAL}, {StandardCodec.MAP, 1, StandardCodec.NULL}}) {
+    for (int[] opening : new int[][] {{StandardCodec.LIST, StandardCodec.ARRAY_LIST, 1},
+        {StandardCodec.SET, StandardCodec.HASH, 1}, {StandardCodec.SET, StandardCodec.TREE, 1},
+        {StandardCodec.OPTIONAL}, {StandardCodec.MAP, StandardCodec.HASH, 1, StandardCodec.NULL},
+        {StandardCodec.MAP, StandardCodec.LINKED_HASH, 1, StandardCodec.NULL}}) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       for (int i = 0; i < 100_000; i++) {
         for (int b : opening) {
@@ -262,11 +282,41 @@ class HostileDecodeTest {
     refused.put("0a03eda080", "malformed UTF-8");
     refused.put("0a01ff", "malformed UTF-8");
     refused.put("3400", "an Optional holds null");
-    refused.put("3102" + "0a0162" + "0a0161", "not in strictly increasing order");
-    refused.put("3102" + "0a0161" + "0a0161", "not in strictly increasing order");
-    refused.put("3102" + "08010000000000f87f" + "08020000000000f87f", "decode to equal values");
-    refused.put("3202" + "0a0162" + "00" + "0a0161" + "00", "not in strictly increasing order");
-    refused.put("3202" + "0a0161" + "00" + "0a0161" + "02", "not in strictly increasing order");
+    refused.put("3005", "unknown list kind 0x5");
+    refused.put("30ff", "unknown list kind 0xff");
+    refused.put("3107", "unknown set kind 0x7");
+    refused.put("3280", "unknown map kind 0x80");
+    refused.put("30", "the bytes end in the middle of a value");
+    for (String kind : List.of("00", "03", "04")) { // sorted by encoding
+      refused.put("31" + kind + "02" + "0a0162" + "0a0161", "not in strictly increasing order");
+      refused.put("31" + kind + "02" + "0a0161" + "0a0161", "not in strictly increasing order");
+      refused.put("31" + kind + "02" + "08010000000000f87f" + "08020000000000f87f",
+          "decode to equal values");
+      refused.put("32" + kind + "02" + "0a0162" + "00" + "0a0161" + "00",
+          "not in strictly increasing order");
+      refused.put("32" + kind + "02" + "0a0161" + "00" + "0a0161" + "02",
+          "not in strictly increasing order");
+    }
+    for (String kind : List.of("01", "05")) { // in iteration order
+      refused.put("31" + kind + "02" + "0a0161" + "0a0161", "decode to equal values");
+      refused.put("32" + kind + "02" + "0a0161" + "00" + "0a0161" + "02",
+          "decode to equal values");
+    }
+    for (String kind : List.of("02", "06")) { // in natural order
+      refused.put("31" + kind + "02" + "0a0162" + "0a0161", "strictly increasing natural order");
+      refused.put("31" + kind + "02" + "0a0161" + "0a0161", "strictly increasing natural order");
+      refused.put("32" + kind + "02" + "0a0162" + "00" + "0a0161" + "00",
+          "strictly increasing natural order");
+      refused.put("32" + kind + "02" + "0a0161" + "00" + "0a0161" + "00",
+          "strictly increasing natural order");
+      refused.put("31" + kind + "01" + "00", "no natural order");
+      refused.put("31" + kind + "01" + "300000", "no natural order"); // a list: not Comparable
+      refused.put("31" + kind + "02" + "0502" + "0a0161", "no natural order");
+      refused.put("32" + kind + "01" + "00" + "00", "no natural order");
+    }
+    refused.put("3103" + "01" + "00", "holds null");
+    refused.put("3203" + "01" + "00" + "0502", "holds null");
+    refused.put("3203" + "01" + "0502" + "00", "holds null");
     refused.put("2100" + "8094ebdc03", "a nanosecond of 1000000000");
     refused.put("21feffffffffffffffff0100", "an Instant out of range");
     refused.put("23feffffffffffffffff01", "a LocalDate out of range");
@@ -275,7 +325,7 @@ class HostileDecodeTest {
       byte[] bytes = HexFormat.of().parseHex(entry.getKey());
       assertThatThrownBy(() -> STD.decode(ByteBuffer.wrap(bytes))).as(entry.getKey())
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageStartingWith("not an open.std.v1 entry: ")
+          .hasMessageStartingWith("not an open.std.v2 entry: ")
           .hasMessageContaining(entry.getValue());
     }
   }

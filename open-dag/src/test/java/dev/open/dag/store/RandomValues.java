@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -111,48 +112,74 @@ final class RandomValues {
       elements.add(value(depth + 1, key));
     }
     boolean nulls = elements.contains(null);
-    return switch (how.nextInt(6)) {
+    return switch (what.nextInt(5)) { // the class is part of the value
       case 0 -> elements;
       case 1 -> new LinkedList<>(elements);
       case 2 -> Arrays.asList(elements.toArray());
-      case 3 -> nulls ? elements : List.copyOf(elements);
-      case 4 -> Collections.unmodifiableList(elements);
-      default -> new CopyOnWriteArrayList<>(elements);
+      case 3 -> new CopyOnWriteArrayList<>(elements);
+      default -> switch (how.nextInt(n < 2 ? 5 : 3)) { // one of the JDK's unmodifiable lists
+        case 0 -> nulls ? elements.stream().toList() : List.copyOf(elements);
+        case 1 -> Collections.unmodifiableList(new LinkedList<>(elements));
+        case 2 -> Collections.unmodifiableList(elements);
+        default -> n == 0 ? Collections.emptyList() : Collections.singletonList(elements.get(0));
+      };
     };
   }
 
   private Set<Object> set(int depth) {
     int n = width();
-    Set<Object> content = new LinkedHashSet<>();
+    LinkedHashSet<Object> content = new LinkedHashSet<>();
     for (int i = 0; i < n; i++) {
       Object element = value(depth + 1, true);
       if (!content.add(element)) { // keep what was drawn (it may be the poison): made unique
         content.add(Arrays.asList(element, "again", i));
       }
     }
-    List<Object> order = new ArrayList<>(content);
+    List<Object> order = new ArrayList<>(content); // hash-ordered classes: any insertion order
     Collections.shuffle(order, how);
     boolean nulls = content.contains(null);
     boolean strings = content.stream().allMatch(e -> e instanceof String);
-    Set<Object> set = switch (how.nextInt(6)) {
-      case 0 -> new HashSet<>(1 + how.nextInt(64));
-      case 1 -> new LinkedHashSet<>();
-      case 2 -> strings ? new TreeSet<>() : new HashSet<>();
-      case 3 -> nulls ? new HashSet<>() : ConcurrentHashMap.newKeySet();
-      default -> new HashSet<>();
+    int kind = what.nextInt(8); // the class, and for ordered ones the order, are the value's
+    if (kind == 2 && !strings || kind == 6 && !strings || kind == 3 && nulls) {
+      kind = 0;
+    }
+    return switch (kind) {
+      case 1 -> content;
+      case 2 -> new TreeSet<>(order);
+      case 3 -> {
+        Set<Object> set = ConcurrentHashMap.newKeySet(1 + how.nextInt(64));
+        set.addAll(order);
+        yield set;
+      }
+      case 4 -> switch (how.nextInt(n < 2 ? 4 : 2)) {
+        case 0 -> nulls ? Collections.unmodifiableSet(hashSet(order)) : Set.copyOf(order);
+        case 1 -> Collections.unmodifiableSet(hashSet(order));
+        default -> n == 0 ? Collections.emptySet() : Collections.singleton(order.get(0));
+      };
+      case 5 -> how.nextBoolean() || n < 2 ? Collections.unmodifiableSequencedSet(content)
+          : Collections.unmodifiableSet(content);
+      case 6 -> how.nextBoolean() ? Collections.unmodifiableSet(new TreeSet<>(order))
+          : Collections.unmodifiableSequencedSet(new TreeSet<>(order));
+      default -> hashSet(order);
     };
+  }
+
+  /** Returns a HashSet of a capacity drawn from the build seed. */
+  private Set<Object> hashSet(List<Object> order) {
+    Set<Object> set = new HashSet<>(1 + how.nextInt(64));
     set.addAll(order);
-    return how.nextBoolean() ? set : nulls ? Collections.unmodifiableSet(set) : Set.copyOf(set);
+    return set;
   }
 
   private Map<Object, Object> map(int depth, boolean key) {
     int n = width();
-    Map<Object, Object> content = new LinkedHashMap<>();
+    LinkedHashMap<Object, Object> content = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
       Object k = value(depth + 1, true);
       Object v = value(depth + 1, key);
-      if (content.containsKey(k)) { // keep what was drawn (it may be the poison)
-        content.put(k, Arrays.asList(content.get(k), v));
+      if (content.containsKey(k)) { // keep what was drawn (either may be the poison, which
+        // may equal a key already there: an empty set, a list, a view): made unique
+        content.put(Arrays.asList(k, "again", i), v);
       } else {
         content.put(k, v);
       }
@@ -161,15 +188,36 @@ final class RandomValues {
     Collections.shuffle(order, how);
     boolean nulls = content.containsKey(null) || content.containsValue(null);
     boolean strings = content.keySet().stream().allMatch(k -> k instanceof String);
-    Map<Object, Object> map = switch (how.nextInt(5)) {
-      case 0 -> new HashMap<>(1 + how.nextInt(64));
-      case 1 -> new LinkedHashMap<>();
-      case 2 -> strings ? new TreeMap<>() : new HashMap<>();
-      case 3 -> nulls ? new HashMap<>() : new ConcurrentHashMap<>();
-      default -> new HashMap<>();
+    int kind = what.nextInt(8);
+    if (kind == 2 && !strings || kind == 6 && !strings || kind == 3 && nulls) {
+      kind = 0;
+    }
+    return switch (kind) {
+      case 1 -> content;
+      case 2 -> fill(new TreeMap<>(), order);
+      case 3 -> fill(new ConcurrentHashMap<>(1 + how.nextInt(64)), order);
+      case 4 -> switch (how.nextInt(n < 2 ? 4 : 2)) {
+        case 0 -> nulls ? Collections.unmodifiableMap(hashMap(order)) : Map.copyOf(hashMap(order));
+        case 1 -> Collections.unmodifiableMap(hashMap(order));
+        default -> n == 0 ? Collections.emptyMap()
+            : Collections.singletonMap(order.get(0).getKey(), order.get(0).getValue());
+      };
+      case 5 -> how.nextBoolean() || n < 2 ? Collections.unmodifiableSequencedMap(content)
+          : Collections.unmodifiableMap(content);
+      case 6 -> how.nextBoolean() ? Collections.unmodifiableMap(fill(new TreeMap<>(), order))
+          : Collections.unmodifiableSequencedMap(fill(new TreeMap<>(), order));
+      default -> hashMap(order);
     };
+  }
+
+  private Map<Object, Object> hashMap(List<Map.Entry<Object, Object>> order) {
+    return fill(new HashMap<>(1 + how.nextInt(64)), order);
+  }
+
+  private static <M extends Map<Object, Object>> M fill(M map,
+      List<Map.Entry<Object, Object>> order) {
     order.forEach(e -> map.put(e.getKey(), e.getValue()));
-    return how.nextBoolean() ? map : nulls ? Collections.unmodifiableMap(map) : Map.copyOf(map);
+    return map;
   }
 
   /** Returns a collection's size: mostly small, now and then wide. */
@@ -341,7 +389,7 @@ final class RandomValues {
 
   /** Returns a value the codec cannot encode; in a key position, one that can be hashed. */
   private Object poison(boolean key) {
-    int kinds = key ? 15 : 16;
+    int kinds = key ? 20 : 21;
     return switch (what.nextInt(kinds)) {
       case 0 -> new Object();
       case 1 -> Thread.currentThread();
@@ -353,7 +401,7 @@ final class RandomValues {
       case 7 -> new String[] {"a"};
       case 8 -> "lone " + (char) (0xd800 + what.nextInt(0x800));
       case 9 -> new BigInteger("5") { };
-      case 10 -> new StandardCodecTest.Concrete(new ArrayList<>(List.of(1)));
+      case 10 -> StandardCodecTest.Abstract.ofSet();
       case 11 -> StandardCodecTest.nested(513);
       case 12 -> {
         IdentityHashMap<Object, Object> identity = new IdentityHashMap<>();
@@ -363,6 +411,15 @@ final class RandomValues {
       }
       case 13 -> new StandardCodecTest.Throwing(1);
       case 14 -> new Integer[] {1};
+      case 15 -> {
+        TreeMap<String, Integer> sorted = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        sorted.put("a", 1);
+        yield sorted;
+      }
+      case 16 -> new ArrayList<Object>(List.of(2)) { };
+      case 17 -> new HashMap<>(Map.of("k", 1)).keySet();
+      case 18 -> Collections.unmodifiableSortedSet(new TreeSet<>(Set.of("s")));
+      case 19 -> new TreeSet<>(Comparator.reverseOrder());
       default -> {
         List<Object> cyclic = new ArrayList<>();
         cyclic.add("x");

@@ -7,6 +7,7 @@ import java.lang.reflect.Array;
 import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,6 +51,12 @@ class StandardCodecPropertyTest {
 
     Object decoded = StandardCodecTest.decode(bytes);
     Object fromDirect = CODEC.decode(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip());
+    assertThat(fidelity(twin)).as("seed %d: the twin's classes and orders", seed)
+        .isEqualTo(fidelity(value));
+    assertThat(fidelity(decoded)).as("seed %d: decoded classes and orders", seed)
+        .isEqualTo(fidelity(value));
+    assertThat(fidelity(fromDirect)).as("seed %d: decoded classes and orders, direct", seed)
+        .isEqualTo(fidelity(value));
     assertThat(normalize(decoded)).as("seed %d: decoded", seed).isEqualTo(normalize(value));
     assertThat(normalize(fromDirect)).as("seed %d: decoded, direct", seed)
         .isEqualTo(normalize(value));
@@ -71,7 +78,7 @@ class StandardCodecPropertyTest {
     assertThat(CODEC.canEncode(value)).as("seed %d: canEncode", seed).isFalse();
     assertThatThrownBy(() -> CODEC.encode(value)).as("seed %d: encode", seed)
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("open.std.v1 cannot encode the value");
+        .hasMessageStartingWith("open.std.v2 cannot encode the value");
     assertThat(ValueCodecs.standard().forValue(value)).as("seed %d: forValue", seed).isEmpty();
   }
 
@@ -107,10 +114,15 @@ class StandardCodecPropertyTest {
         "StandardCodecTest$Point", "StandardCodecTest$Named", "StandardCodecTest$Pair",
         "StandardCodecTest$Group", "StandardCodecTest$Empty", "ArrayList", "LinkedList",
         "Arrays$ArrayList", "ImmutableCollections$ListN", "ImmutableCollections$List12",
-        "Collections$UnmodifiableRandomAccessList", "CopyOnWriteArrayList", "HashSet",
+        "Collections$UnmodifiableRandomAccessList", "Collections$UnmodifiableList",
+        "Collections$EmptyList", "Collections$SingletonList", "CopyOnWriteArrayList", "HashSet",
         "LinkedHashSet", "TreeSet", "ConcurrentHashMap$KeySetView", "ImmutableCollections$SetN",
-        "Collections$UnmodifiableSet", "HashMap", "LinkedHashMap", "TreeMap", "ConcurrentHashMap",
-        "ImmutableCollections$MapN", "Collections$UnmodifiableMap"));
+        "ImmutableCollections$Set12", "Collections$UnmodifiableSet",
+        "Collections$UnmodifiableSequencedSet", "Collections$SingletonSet",
+        "Collections$EmptySet", "HashMap", "LinkedHashMap", "TreeMap", "ConcurrentHashMap",
+        "ImmutableCollections$MapN", "Collections$UnmodifiableMap",
+        "Collections$UnmodifiableSequencedMap", "Collections$SingletonMap",
+        "Collections$EmptyMap"));
     assertThat(differentOrders).as("twins iterating differently").isGreaterThan(50);
     assertThat(largest).as("the largest encoding").isGreaterThan(4000);
     assertThat(deepPoison).as("poison at least 3 levels deep").isGreaterThan(20);
@@ -143,6 +155,54 @@ class StandardCodecPropertyTest {
         }
       }
     }
+  }
+
+  /**
+   * Returns what of {@code value} a decoded value must keep beyond equality: each collection's
+   * class (for the JDK's unmodifiable ones, which decode to other internal classes, the kind),
+   * and the order of lists and of the sets and maps whose order is defined; leaves normalized.
+   */
+  static Object fidelity(Object value) {
+    return switch (value) {
+      case Optional<?> o -> List.of("Optional", o.map(StandardCodecPropertyTest::fidelity));
+      case Record r -> {
+        List<Object> out = new ArrayList<>();
+        out.add(r.getClass());
+        for (RecordComponent component : r.getClass().getRecordComponents()) {
+          try {
+            component.getAccessor().setAccessible(true);
+            out.add(fidelity(component.getAccessor().invoke(r)));
+          } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+          }
+        }
+        yield out;
+      }
+      case List<?> l -> {
+        int kind = StandardEncoder.listKind(l);
+        List<Object> elements = new ArrayList<>();
+        l.forEach(e -> elements.add(fidelity(e)));
+        yield List.of(kind == StandardCodec.UNMODIFIABLE_LIST ? "unmodifiable list"
+            : l.getClass(), elements);
+      }
+      case Set<?> s -> {
+        int kind = StandardEncoder.setKind(s);
+        Collection<Object> elements = StandardCodec.order(kind) == StandardCodec.Order.ENCODED
+            ? new HashSet<>() : new ArrayList<>();
+        s.forEach(e -> elements.add(fidelity(e)));
+        yield List.of(kind >= StandardCodec.UNMODIFIABLE ? "unmodifiable set " + kind
+            : s.getClass(), elements);
+      }
+      case Map<?, ?> m -> {
+        int kind = StandardEncoder.mapKind(m);
+        Collection<Object> entries = StandardCodec.order(kind) == StandardCodec.Order.ENCODED
+            ? new HashSet<>() : new ArrayList<>();
+        m.forEach((k, v) -> entries.add(List.of(fidelity(k), fidelity(v))));
+        yield List.of(kind >= StandardCodec.UNMODIFIABLE ? "unmodifiable map " + kind
+            : m.getClass(), entries);
+      }
+      case null, default -> normalize(value);
+    };
   }
 
   /** Returns the leaves of {@code value} in iteration order. */

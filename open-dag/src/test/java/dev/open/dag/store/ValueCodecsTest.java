@@ -49,8 +49,8 @@ class ValueCodecsTest {
     ValueCodecs standard = ValueCodecs.standard();
 
     assertThat(standard.codecs()).extracting(ValueCodec::id)
-        .containsExactly("open.ndarray.v1", "open.std.v1");
-    assertThat(standard).hasToString("ValueCodecs[open.ndarray.v1, open.std.v1]");
+        .containsExactly("open.ndarray.v1", "open.std.v2");
+    assertThat(standard).hasToString("ValueCodecs[open.ndarray.v1, open.std.v2]");
     assertThat(ValueCodecs.standard()).isSameAs(standard);
     assertThatThrownBy(() -> standard.codecs().clear())
         .isInstanceOf(UnsupportedOperationException.class);
@@ -63,9 +63,9 @@ class ValueCodecsTest {
     assertThat(standard.forValue(NDArray.of(new double[] {1}))).map(ValueCodec::id)
         .contains("open.ndarray.v1");
     assertThat(standard.forValue(List.of(NDArray.of(new double[] {1})))).map(ValueCodec::id)
-        .contains("open.std.v1");
-    assertThat(standard.forValue(null)).map(ValueCodec::id).contains("open.std.v1");
-    assertThat(standard.forValue(Map.of("a", 1))).map(ValueCodec::id).contains("open.std.v1");
+        .contains("open.std.v2");
+    assertThat(standard.forValue(null)).map(ValueCodec::id).contains("open.std.v2");
+    assertThat(standard.forValue(Map.of("a", 1))).map(ValueCodec::id).contains("open.std.v2");
     assertThat(standard.forValue(new StringBuilder("x"))).isEmpty();
     assertThat(standard.forValue(Thread.currentThread())).isEmpty();
   }
@@ -74,9 +74,10 @@ class ValueCodecsTest {
   void findsCodecsById() {
     ValueCodecs standard = ValueCodecs.standard();
 
-    assertThat(standard.byId("open.std.v1")).containsSame(standard.codecs().get(1));
+    assertThat(standard.byId("open.std.v2")).containsSame(standard.codecs().get(1));
     assertThat(standard.byId("open.ndarray.v1")).containsSame(standard.codecs().get(0));
-    assertThat(standard.byId("open.std.v2")).isEmpty();
+    assertThat(standard.byId("open.std.v1")).isEmpty(); // the format before collection kinds
+    assertThat(standard.byId("open.std.v3")).isEmpty();
   }
 
   @Test
@@ -86,7 +87,7 @@ class ValueCodecsTest {
     ValueCodecs more = standard.with(builders);
 
     assertThat(more.codecs()).extracting(ValueCodec::id)
-        .containsExactly("test.builder.v1", "open.ndarray.v1", "open.std.v1");
+        .containsExactly("test.builder.v1", "open.ndarray.v1", "open.std.v2");
     assertThat(standard.codecs()).hasSize(2);
     assertThat(more.forValue(new StringBuilder("x"))).containsSame(builders);
     assertThat(more.byId("test.builder.v1")).containsSame(builders);
@@ -113,8 +114,8 @@ class ValueCodecsTest {
     assertThatThrownBy(() -> more.with(new BuilderCodec("test.builder.v1")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("a codec with id 'test.builder.v1' is already there");
-    assertThatThrownBy(() -> ValueCodecs.standard().with(new BuilderCodec("open.std.v1")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'open.std.v1'");
+    assertThatThrownBy(() -> ValueCodecs.standard().with(new BuilderCodec("open.std.v2")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'open.std.v2'");
   }
 
   @Test
