@@ -3,13 +3,6 @@ package dev.open.dag.store;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * What {@link StandardCodec} needs of a record class, found once per class: its components'
@@ -24,13 +17,6 @@ import java.util.Set;
  */
 record RecordShape(String[] names, Class<?>[] types, Method[] accessors,
     Constructor<?> constructor, String problem) {
-
-  /** The classes of what lists, sets and maps decode to. */
-  static final Class<?> DECODED_LIST = Collections.unmodifiableList(new ArrayList<>()).getClass();
-  static final Class<?> DECODED_SET =
-      Collections.unmodifiableSequencedSet(new LinkedHashSet<>()).getClass();
-  static final Class<?> DECODED_MAP =
-      Collections.unmodifiableSequencedMap(new LinkedHashMap<>()).getClass();
 
   private static final ClassValue<RecordShape> SHAPES = new ClassValue<>() {
     @Override
@@ -50,17 +36,6 @@ record RecordShape(String[] names, Class<?>[] types, Method[] accessors,
   }
 
   /**
-   * Returns whether a component declared {@code type} can hold {@code value} once decoded.
-   *
-   * @param type the component's declared type
-   * @param value an encodable value (the component's current value)
-   * @return true when the decoded value fits
-   */
-  static boolean holdsDecoded(Class<?> type, Object value) {
-    return type.isPrimitive() || value == null || type.isAssignableFrom(decodedClass(value));
-  }
-
-  /**
    * Returns whether a component declared {@code type} can take {@code value}, a decoded value:
    * for a primitive type, exactly its wrapper, never null.
    *
@@ -73,17 +48,6 @@ record RecordShape(String[] names, Class<?>[] types, Method[] accessors,
       return value == null || type.isInstance(value);
     }
     return value != null && value.getClass() == wrapper(type);
-  }
-
-  private static Class<?> decodedClass(Object value) {
-    return switch (value) {
-      case Enum<?> e -> e.getDeclaringClass();
-      case Record r -> r.getClass();
-      case List<?> l -> DECODED_LIST;
-      case Set<?> s -> DECODED_SET;
-      case Map<?, ?> m -> DECODED_MAP;
-      default -> value.getClass();
-    };
   }
 
   private static Class<?> wrapper(Class<?> primitive) {

@@ -17,7 +17,7 @@ public interface ValueCodec {
 
   /**
    * Returns the codec's id, stored with every entry it encodes and used to find it again: stable
-   * across releases, such as {@code "open.std.v1"}; a new format is a new id.
+   * across releases, such as {@code "open.std.v2"}; a new format is a new id.
    */
   String id();
 

@@ -15,7 +15,7 @@ import java.util.Optional;
  *   <li>{@code "open.ndarray.v1"}: an {@link dev.open.dag.array.NDArray}, as a small header and
  *       the array's own buffer, copied neither when encoded nor when decoded from a direct or
  *       mapped buffer;
- *   <li>{@code "open.std.v1"}: null, the boxed primitives, strings, {@code BigInteger}, {@code
+ *   <li>{@code "open.std.v2"}: null, the boxed primitives, strings, {@code BigInteger}, {@code
  *       BigDecimal}, arrays of primitives, enums, {@code Instant}, {@code Duration}, {@code
  *       LocalDate}, and lists, sets, maps, {@code Optional}s and records of those and of {@code
  *       NDArray}s, nested at most 512 deep. Lists, sets and maps decode as unmodifiable ones (sets
@@ -38,7 +38,7 @@ public final class ValueCodecs {
     this.codecs = List.copyOf(codecs);
   }
 
-  /** Returns the built-in codecs: {@code "open.ndarray.v1"}, then {@code "open.std.v1"}. */
+  /** Returns the built-in codecs: {@code "open.ndarray.v1"}, then {@code "open.std.v2"}. */
   public static ValueCodecs standard() {
     return STANDARD;
   }

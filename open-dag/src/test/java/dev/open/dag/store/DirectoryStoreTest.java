@@ -73,7 +73,7 @@ class DirectoryStoreTest {
     assertThat(loaded.contentHash()).isEqualTo(expected.contentHash());
     assertThat(loaded.parts()).hasSize(1);
     assertThat(loaded.parts().get(0).isDirect()).isTrue();
-    assertThat(loaded.parts().get(0).isReadOnly()).isTrue();
+    assertThat(loaded.parts().get(0).isReadOnly()).as("a loaded value is the loader's").isFalse();
     assertThat(bytes(loaded)).isEqualTo(bytes(expected));
   }
 
@@ -434,5 +434,23 @@ class DirectoryStoreTest {
     store.close();
     store.store(key("k"), randomValue(new Random(6), 10));
     assertThat(store.load(key("k"))).isPresent();
+  }
+
+  /** A large entry is mapped copy-on-write: the loader may write to it, the file never changes. */
+  @Test
+  void writingALoadedMappedValueLeavesTheEntryAsItWas() throws IOException {
+    DirectoryStore store = DirectoryStore.open(dir);
+    byte[] data = new byte[2 << 20]; // over the 1 MiB above which entries are mapped
+    java.util.Arrays.fill(data, (byte) 7);
+    CacheKey key = key("mapped");
+    store.store(key, StoredValue.of("open.test", List.of(ByteBuffer.wrap(data))));
+
+    ByteBuffer loaded = store.load(key).orElseThrow().parts().get(0);
+    loaded.put(0, (byte) 99);
+    assertThat(loaded.get(0)).isEqualTo((byte) 99);
+
+    assertThat(store.load(key).orElseThrow().parts().get(0).get(0)).isEqualTo((byte) 7);
+    assertThat(DirectoryStore.open(dir).load(key).orElseThrow().parts().get(0).get(0))
+        .isEqualTo((byte) 7);
   }
 }
