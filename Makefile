@@ -74,7 +74,7 @@ test-julia:
 
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
-bench: bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul bench-ports
+bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-store
 
 # JMH runs need the venv's Python (ports) and the repository root (task modules, corpus).
 BENCH_PROPS = -Dopen.python=$(abspath $(PY)) -Dopen.repo=$(CURDIR) -Dopen.wfinstances=$(abspath ../shared/wfinstances)
@@ -108,6 +108,17 @@ bench-ports: build
 	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-ports.json
 	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) recovery 100
 	for seed in 1 2 3; do $(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) chaos 2000 15 $$seed; done
+
+bench-inflight: build
+	$(JAVA) -jar $(BENCH_JAR) inflight 1000000 10 3 -Xmx2g
+	$(JAVA) -jar $(BENCH_JAR) inflight 1000000 1 3 -Xmx2g
+
+bench-store: build
+	$(JAVA) -jar $(BENCH_JAR) StoreBenchmark -f 2 -wi 3 -i 6 -rf json -rff target/bench-store.json
+	@for f in 1000genome-chameleon-2ch-100k-001 cycles-chameleon-1l-1c-9p-001 \
+	  epigenomics-chameleon-hep-1seq-100k-001 montage-chameleon-2mass-03d-001; do \
+	  $(JAVA) -jar $(BENCH_JAR) resume ../shared/wfinstances/$$f.json 4; \
+	done
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \
