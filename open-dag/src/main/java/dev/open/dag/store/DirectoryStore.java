@@ -185,12 +185,18 @@ public final class DirectoryStore implements ResultStore {
     Path file = entryFile(key);
     Object fileKey = null;
     StoredValue value;
+    long lastUsed;
     try {
-      fileKey = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-      // Read and write: a large payload is mapped copy-on-write, so that a loaded array is as
-      // writable as a computed one; its writes go to private pages, never to the file.
-      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
-          StandardOpenOption.WRITE)) {
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      fileKey = attributes.fileKey();
+      lastUsed = attributes.lastModifiedTime().toMillis();
+      // A large payload is mapped copy-on-write, so that a loaded array is as writable as a
+      // computed one (its writes go to private pages, never to the file): that needs the file
+      // open for writing too. A small one is read.
+      boolean mapped = attributes.size() >= mapThreshold;
+      try (FileChannel channel = mapped
+          ? FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)
+          : FileChannel.open(file, StandardOpenOption.READ)) {
         EntryFormat.Header header = EntryFormat.readHeader(channel, channel.size());
         ByteBuffer payload = EntryFormat.readPayload(channel, key, header, mapThreshold);
         value = new StoredValue(header.codec(), header.contentHash(), List.of(payload));
@@ -203,9 +209,15 @@ public final class DirectoryStore implements ResultStore {
       StoreFiles.deleteIfSame(file, fileKey);
       return Optional.empty();
     }
-    touch(file);
+    // Last use is kept to the hour: touching every load would cost a metadata write each.
+    if (System.currentTimeMillis() - lastUsed > USE_GRANULARITY_MILLIS) {
+      touch(file);
+    }
     return Optional.of(value);
   }
+
+  /** How exactly a load records the last use of an entry, for pruning. */
+  static final long USE_GRANULARITY_MILLIS = 60 * 60 * 1000;
 
   @Override
   public void store(CacheKey key, StoredValue value) throws IOException {
@@ -321,7 +333,8 @@ public final class DirectoryStore implements ResultStore {
   }
 
   /**
-   * Removes the entries not used (stored or loaded) for longer than {@code age}.
+   * Removes the entries not used (stored or loaded; a load is recorded to the hour) for longer
+   * than {@code age}.
    *
    * @param age a non-negative duration
    * @return what was removed and what is left
