@@ -60,26 +60,17 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length > 0 && args[0].equals("replay")) {
-      System.exit(replay(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
-    } else if (args.length > 0 && args[0].equals("schedule")) {
-      System.exit(ScheduleTiming.run(Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else if (args.length > 0 && args[0].equals("recovery")) {
-      System.exit(dev.open.bench.ports.RecoveryTiming.run(
-          Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else if (args.length > 0 && args[0].equals("chaos")) {
-      System.exit(dev.open.bench.ports.ChaosTiming.run(
-          Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else if (args.length > 0 && args[0].equals("inflight")) {
-      System.exit(dev.open.bench.dag.InFlightTiming.run(
-          Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else if (args.length > 0 && args[0].equals("resume")) {
-      System.exit(dev.open.bench.wfcommons.ResumeTiming.run(
-          Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else if (args.length > 0 && args[0].equals("heap")) {
-      System.exit(HeapFootprint.run(Arrays.copyOfRange(args, 1, args.length), System.out));
-    } else {
-      org.openjdk.jmh.Main.main(args);
+    String command = args.length > 0 ? args[0] : "";
+    String[] rest = args.length > 0 ? Arrays.copyOfRange(args, 1, args.length) : args;
+    switch (command) {
+      case "replay" -> System.exit(replay(rest, System.out, System.err));
+      case "schedule" -> System.exit(ScheduleTiming.run(rest, System.out));
+      case "recovery" -> System.exit(dev.open.bench.ports.RecoveryTiming.run(rest, System.out));
+      case "chaos" -> System.exit(dev.open.bench.ports.ChaosTiming.run(rest, System.out));
+      case "inflight" -> System.exit(dev.open.bench.dag.InFlightTiming.run(rest, System.out));
+      case "resume" -> System.exit(dev.open.bench.wfcommons.ResumeTiming.run(rest, System.out));
+      case "heap" -> System.exit(HeapFootprint.run(rest, System.out));
+      default -> org.openjdk.jmh.Main.main(args);
     }
   }
 

@@ -27,15 +27,20 @@ class MainTest {
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
-  @Test
-  void printsOneJsonLineWithTheRequiredFields() throws Exception {
-    Path file = Files.writeString(dir.resolve("two.json"), """
+  /** A workflow of two tasks, a (10 s) then b (30 s). */
+  private Path twoTasks() throws java.io.IOException {
+    return Files.writeString(dir.resolve("two.json"), """
         {"name": "two", "schemaVersion": "1.5", "workflow": {
           "specification": {"tasks": [
             {"name": "a", "id": "a", "children": ["b"]}, {"name": "b", "id": "b"}]},
           "execution": {"tasks": [
             {"id": "a", "runtimeInSeconds": 10}, {"id": "b", "runtimeInSeconds": 30}]}}}
         """);
+  }
+
+  @Test
+  void printsOneJsonLineWithTheRequiredFields() throws Exception {
+    Path file = twoTasks();
 
     int code = replay(file.toString(), "--scale", "0.001", "--max-parallel", "4");
 
@@ -54,13 +59,7 @@ class MainTest {
 
   @Test
   void aReplayOnAStoreLoadsEverythingTheSecondTimeAndExplainsWhy() throws Exception {
-    Path file = Files.writeString(dir.resolve("two.json"), """
-        {"name": "two", "schemaVersion": "1.5", "workflow": {
-          "specification": {"tasks": [
-            {"name": "a", "id": "a", "children": ["b"]}, {"name": "b", "id": "b"}]},
-          "execution": {"tasks": [
-            {"id": "a", "runtimeInSeconds": 10}, {"id": "b", "runtimeInSeconds": 30}]}}}
-        """);
+    Path file = twoTasks();
     String store = dir.resolve("store").toString();
 
     assertThat(replay(file.toString(), "--scale", "0.001", "--store", store)).isZero();

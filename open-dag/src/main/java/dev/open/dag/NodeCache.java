@@ -113,7 +113,7 @@ final class NodeCache {
     }
   }
 
-  Lookup lookupElement(int i, Node<?> node, Object element) {
+  Lookup lookupElement(Node<?> node, Object element) {
     try {
       return lookupElementUnguarded(node, element);
     } catch (RuntimeException | LinkageError | OutOfMemoryError e) {

@@ -757,7 +757,7 @@ final class RunState implements Execution {
     Object value = Outcome.NOT_RUN;
     if (holdsPermits && !stopped(map)) {
       NodeCache.Lookup lookup = cache == null ? null
-          : cache.lookupElement(map.node, map.def, map.items[e]);
+          : cache.lookupElement(map.def, map.items[e]);
       if (lookup != null && lookup.hit) {
         value = lookup.value;
         map.hashes[e] = lookup.hash;

@@ -165,19 +165,7 @@ class StandardCodecPropertyTest {
   static Object fidelity(Object value) {
     return switch (value) {
       case Optional<?> o -> List.of("Optional", o.map(StandardCodecPropertyTest::fidelity));
-      case Record r -> {
-        List<Object> out = new ArrayList<>();
-        out.add(r.getClass());
-        for (RecordComponent component : r.getClass().getRecordComponents()) {
-          try {
-            component.getAccessor().setAccessible(true);
-            out.add(fidelity(component.getAccessor().invoke(r)));
-          } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-          }
-        }
-        yield out;
-      }
+      case Record r -> record(r, StandardCodecPropertyTest::fidelity);
       case List<?> l -> {
         int kind = StandardEncoder.listKind(l);
         List<Object> elements = new ArrayList<>();
@@ -220,6 +208,21 @@ class StandardCodecPropertyTest {
     return out;
   }
 
+  /** A record as its class and each component mapped by {@code each}, in declaration order. */
+  private static List<Object> record(Record r, java.util.function.UnaryOperator<Object> each) {
+    List<Object> out = new ArrayList<>();
+    out.add(r.getClass());
+    for (RecordComponent component : r.getClass().getRecordComponents()) {
+      try {
+        component.getAccessor().setAccessible(true);
+        out.add(each.apply(component.getAccessor().invoke(r)));
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError(e);
+      }
+    }
+    return out;
+  }
+
   /**
    * Returns a form of {@code value} whose equals is deep and exact: arrays as lists, floats and
    * doubles as their raw bits, records as their class and components.
@@ -231,19 +234,7 @@ class StandardCodecPropertyTest {
       case Double d -> List.of("double", Double.doubleToRawLongBits(d));
       case NDArray a -> a;
       case Optional<?> o -> o.map(StandardCodecPropertyTest::normalize);
-      case Record r -> {
-        List<Object> out = new ArrayList<>();
-        out.add(r.getClass());
-        for (RecordComponent component : r.getClass().getRecordComponents()) {
-          try {
-            component.getAccessor().setAccessible(true);
-            out.add(normalize(component.getAccessor().invoke(r)));
-          } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-          }
-        }
-        yield out;
-      }
+      case Record r -> record(r, StandardCodecPropertyTest::normalize);
       case List<?> l -> {
         List<Object> out = new ArrayList<>();
         l.forEach(e -> out.add(normalize(e)));
