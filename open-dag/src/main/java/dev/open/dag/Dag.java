@@ -8,6 +8,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.RandomAccess;
 
+import dev.open.dag.spi.PlacedTask;
+
 /**
  * An immutable, validated workflow: nodes and the edges between them. Create one with {@link
  * #builder(String)}; run it with {@link #run()}, or with a configured {@link DagExecutor}. A DAG can
@@ -110,6 +112,40 @@ public final class Dag {
       result[c - childStart[i]] = nodes[children[c]];
     }
     return List.of(result);
+  }
+
+  /**
+   * Rebuilds one attempt of a task of this DAG from its identity, to run it here with {@link
+   * PlacedTask#runHere()}: how a JVM runs an attempt that another JVM's {@link
+   * dev.open.dag.spi.TaskPlacement} sent it, every JVM having built the same DAG.
+   *
+   * @param node the node's name
+   * @param element the element of a {@code map} node, or -1 for a node's own task
+   * @param attempt the attempt number, from 1
+   * @param inputs the task's input values, or the one element of a {@code map} node
+   * @return the attempt
+   * @throws IllegalArgumentException if the DAG has no such node, the element does not fit the
+   *     node's kind, or the inputs are not as many as the task takes
+   */
+  public PlacedTask placedTask(String node, int element, int attempt, List<?> inputs) {
+    Objects.requireNonNull(inputs, "inputs");
+    Node<?> def = node(node).orElseThrow(() -> new IllegalArgumentException(
+        "DAG '" + name + "' has no node named '" + node + "'"));
+    if (attempt < 1) {
+      throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
+    }
+    boolean map = def.kind == Node.Kind.MAP;
+    if (map != element >= 0 || element < -1) {
+      throw new IllegalArgumentException(map
+          ? "node '" + node + "' is a map node: give the element to run, not " + element
+          : "node '" + node + "' is not a map node: its element must be -1, not " + element);
+    }
+    int expected = map ? 1 : def.inputs.length;
+    if (inputs.size() != expected) {
+      throw new IllegalArgumentException("node '" + node + "' takes " + expected + " input"
+          + (expected == 1 ? "" : "s") + ", got " + inputs.size());
+    }
+    return new PlacedAttempt(name, def, element, attempt, inputs.toArray());
   }
 
   /**

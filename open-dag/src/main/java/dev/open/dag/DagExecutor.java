@@ -16,6 +16,7 @@ import dev.open.dag.event.ExecutionListener;
 import dev.open.dag.policy.FailureMode;
 import dev.open.dag.policy.RetryPolicy;
 import dev.open.dag.policy.Sleeper;
+import dev.open.dag.spi.TaskPlacement;
 import dev.open.dag.store.ResultStore;
 import dev.open.dag.store.ValueCodecs;
 
@@ -59,6 +60,7 @@ public final class DagExecutor {
   final ResultStore store;
   final ValueCodecs codecs;
   final boolean cacheByDefault;
+  final TaskPlacement placement;
 
   private DagExecutor(Builder b) {
     this.failureMode = b.failureMode == null ? FailureMode.FAIL_FAST : b.failureMode;
@@ -76,6 +78,7 @@ public final class DagExecutor {
     this.store = b.store;
     this.codecs = b.codecs != null ? b.codecs : b.store != null ? ValueCodecs.standard() : null;
     this.cacheByDefault = b.cacheByDefault == null || b.cacheByDefault;
+    this.placement = b.placement;
   }
 
   /** Returns the executor with every default, as used by {@link Dag#run()}. */
@@ -176,6 +179,48 @@ public final class DagExecutor {
   static final long HEAP_BYTES_PER_THREAD = 2048;
   static final int MIN_DEFAULT_THREADS = 4096;
 
+  /**
+   * Returns a builder holding every setting of this executor, to derive another from it. Settings
+   * it holds count as given: setting one again throws, as on any builder.
+   *
+   * @return a new builder with this executor's settings
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.failureMode = failureMode;
+    b.deadline = deadline;
+    b.limits.putAll(limits);
+    b.maxParallelism = maxParallelism;
+    b.maxThreads = maxThreads;
+    b.store = store;
+    b.codecs = codecs;
+    b.cacheByDefault = cacheByDefault;
+    b.retry = retry;
+    b.timeout = timeout;
+    b.listeners.addAll(listeners);
+    b.threads = threads == VIRTUAL_THREADS ? null : threads;
+    b.sleeper = sleeper;
+    b.clock = clock;
+    b.mdc = mdc;
+    b.placement = placement;
+    return b;
+  }
+
+  /** Returns the codecs that encode values for the result store, if any. */
+  public Optional<ValueCodecs> valueCodecs() {
+    return Optional.ofNullable(codecs);
+  }
+
+  /** Returns the placement of task attempts, if any ({@link Builder#withTaskPlacement}). */
+  public Optional<TaskPlacement> taskPlacement() {
+    return Optional.ofNullable(placement);
+  }
+
+  /** Returns the listeners of every run, in the order they were added. */
+  public List<ExecutionListener> listeners() {
+    return listeners;
+  }
+
   /** Returns the result store, if any. */
   public Optional<ResultStore> resultStore() {
     return Optional.ofNullable(store);
@@ -211,6 +256,7 @@ public final class DagExecutor {
     private Sleeper sleeper;
     private InstantSource clock;
     private Boolean mdc;
+    private TaskPlacement placement;
 
     private Builder() {}
 
@@ -441,6 +487,21 @@ public final class DagExecutor {
     public Builder withMdc(boolean enabled) {
       requireUnset(mdc, "mdc");
       this.mdc = enabled;
+      return this;
+    }
+
+    /**
+     * Sends every attempt of every task to {@code placement} instead of running it on the run's
+     * own thread: the seam through which open-cluster runs tasks on other JVMs. Scheduling,
+     * retries, timeouts, events and the result store stay with the run.
+     *
+     * @param placement where attempts run
+     * @return this builder
+     */
+    public Builder withTaskPlacement(TaskPlacement placement) {
+      Objects.requireNonNull(placement, "placement");
+      requireUnset(this.placement, "taskPlacement");
+      this.placement = placement;
       return this;
     }
 

@@ -6,6 +6,7 @@ import java.util.AbstractList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.RandomAccess;
 
@@ -21,11 +22,11 @@ public final class RunReport {
   private final Instant startedAt;
   private final Instant finishedAt;
   private final Throwable failure;
-  private final RunState.Outcomes outcomes;
+  private final Outcomes outcomes;
   private final int[] counts;
 
   RunReport(Dag dag, long runId, RunStatus status, Instant startedAt, Instant finishedAt,
-      Throwable failure, RunState.Outcomes outcomes, int[] counts) {
+      Throwable failure, Outcomes outcomes, int[] counts) {
     this.dag = dag;
     this.runId = runId;
     this.status = status;
@@ -34,6 +35,81 @@ public final class RunReport {
     this.failure = failure;
     this.outcomes = outcomes;
     this.counts = counts;
+  }
+
+  /** Where a report finds each node's outcome: the run's final arrays, or reassembled parts. */
+  interface Outcomes {
+    NodeReport report(int node);
+
+    Object result(int node);
+  }
+
+  /**
+   * Reassembles a report from its parts: for runners that run a DAG elsewhere and rebuild its
+   * report on another JVM (open-cluster does, on every member that asks for a run's report).
+   *
+   * @param dag the DAG that was run
+   * @param runId the run's id
+   * @param status how the run ended
+   * @param startedAt when it started
+   * @param finishedAt when it finished
+   * @param failure why it did not succeed, or null when it did
+   * @param nodes one report per node of {@code dag}, in any order
+   * @param values the values of kept nodes (sinks and retained nodes) by node name; a kept node
+   *     that succeeded but has no entry has a value this report cannot give ({@link #result}
+   *     then throws {@link IllegalStateException})
+   * @return the report
+   * @throws IllegalArgumentException if {@code nodes} does not name every node of {@code dag}
+   *     exactly once, or {@code status} and {@code failure} disagree
+   */
+  public static RunReport of(Dag dag, long runId, RunStatus status, Instant startedAt,
+      Instant finishedAt, Throwable failure, List<NodeReport> nodes, Map<String, ?> values) {
+    Objects.requireNonNull(dag, "dag");
+    Objects.requireNonNull(status, "status");
+    Objects.requireNonNull(startedAt, "startedAt");
+    Objects.requireNonNull(finishedAt, "finishedAt");
+    if ((status == RunStatus.SUCCEEDED) != (failure == null)) {
+      throw new IllegalArgumentException("a run that " + (failure == null
+          ? "did not succeed needs its failure" : "succeeded has no failure") + ", status was "
+          + status);
+    }
+    NodeReport[] byIndex = new NodeReport[dag.size()];
+    int[] counts = new int[NodeStatus.values().length];
+    for (NodeReport report : nodes) {
+      Node<?> node = dag.node(report.name()).orElseThrow(() -> new IllegalArgumentException(
+          "DAG '" + dag.name() + "' has no node named '" + report.name() + "'"));
+      if (byIndex[node.index] != null) {
+        throw new IllegalArgumentException("node '" + report.name() + "' is reported twice");
+      }
+      byIndex[node.index] = report;
+      counts[report.status().ordinal()]++;
+    }
+    if (nodes.size() != dag.size()) {
+      throw new IllegalArgumentException("a report of DAG '" + dag.name() + "' needs its "
+          + dag.size() + " nodes, got " + nodes.size());
+    }
+    Object[] kept = new Object[dag.size()];
+    Object absent = new Object();
+    for (int i = 0; i < kept.length; i++) {
+      String name = dag.node(i).name;
+      kept[i] = values.containsKey(name) ? values.get(name) : absent;
+    }
+    Outcomes outcomes = new Outcomes() {
+      @Override
+      public NodeReport report(int node) {
+        return byIndex[node];
+      }
+
+      @Override
+      public Object result(int node) {
+        if (kept[node] == absent) {
+          throw new IllegalStateException("the value of node '" + dag.node(node).name
+              + "' is not in this report, which was reassembled without it");
+        }
+        return kept[node];
+      }
+    };
+    return new RunReport(dag, runId, status, startedAt, finishedAt, failure, outcomes, counts);
   }
 
   /** Returns the DAG that was run. */

@@ -398,7 +398,9 @@ final class RunState implements Execution {
         map.attempts.incrementAndGet();
       }
       long attemptStart = System.nanoTime();
-      AttemptTimer timer = timeout == null ? null : AttemptTimer.arm(timeout);
+      Placed placed = config.placement == null ? null
+          : new Placed(node, element, attempt, args, timeout);
+      AttemptTimer timer = timeout == null || placed != null ? null : AttemptTimer.arm(timeout);
       if (config.mdc) {
         MDC.put("dag", dag.name());
         MDC.put("node", node.name);
@@ -406,12 +408,15 @@ final class RunState implements Execution {
       }
       Throwable error;
       try {
-        Object value = node.invoker.invoke(args, new AttemptContext(dag.name(), node.name, attempt));
+        Object value = placed != null ? config.placement.run(placed)
+            : node.invoker.invoke(args, new AttemptContext(dag.name(), node.name, attempt));
+        timer = placed != null ? placed.timer : timer;
         if (timer == null || !timer.disarm()) {
           return value;
         }
         error = new TaskTimeoutException(node.name, attempt, timeout, null);
       } catch (Throwable t) {
+        timer = placed != null ? placed.timer : timer;
         boolean timedOut = timer != null && timer.disarm();
         error = timedOut ? new TaskTimeoutException(node.name, attempt, timeout, t) : t;
       } finally {
@@ -443,6 +448,29 @@ final class RunState implements Execution {
         continue;
       }
       return new Outcome(taskFailed(node, element, attempt, error));
+    }
+  }
+
+  /**
+   * An attempt handed to the executor's placement; its timeout starts when the placement says the
+   * attempt has begun, on the run's thread that waits for it.
+   */
+  private final class Placed extends PlacedAttempt {
+    private final Duration timeout;
+    private final Thread caller = Thread.currentThread();
+    /** Read by the caller after the placement returned; written by the caller only. */
+    AttemptTimer timer;
+
+    Placed(Node<?> node, int element, int attempt, Object[] args, Duration timeout) {
+      super(dag.name(), node, element, attempt, args);
+      this.timeout = timeout;
+    }
+
+    @Override
+    public void started() {
+      if (timeout != null && timer == null && Thread.currentThread() == caller) {
+        timer = AttemptTimer.arm(timeout);
+      }
     }
   }
 
@@ -945,8 +973,9 @@ final class RunState implements Execution {
   }
 
   /** A read-only view of the final per-node arrays, for {@link RunReport}. */
-  final class Outcomes {
-    NodeReport report(int i) {
+  final class Outcomes implements RunReport.Outcomes {
+    @Override
+    public NodeReport report(int i) {
       int s = state.get(i);
       if (s < SUCCEEDED) {
         throw new IllegalStateException("node " + i + " has not finished");
@@ -959,7 +988,8 @@ final class RunState implements Execution {
           errorOf(i, s), cache == null ? CacheOutcome.NO_STORE : cache.outcome(i));
     }
 
-    Object result(int i) {
+    @Override
+    public Object result(int i) {
       return results[i];
     }
   }
