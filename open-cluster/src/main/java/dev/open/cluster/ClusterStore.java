@@ -1,0 +1,126 @@
+package dev.open.cluster;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+
+import dev.open.dag.store.CacheKey;
+import dev.open.dag.store.KeyRecipe;
+import dev.open.dag.store.ResultStore;
+import dev.open.dag.store.StoredValue;
+
+/**
+ * The cluster's {@link ResultStore}: entries in the {@code IMap} {@value #VALUES}, keyed by the
+ * cache key's hex, so that they survive the loss of a member (the map's backup, one by default)
+ * and any member that takes over a run finds them. {@link #store} returns once Hazelcast has the
+ * entry and its synchronous backups.
+ *
+ * <p>An entry is {@code [codec id, length-prefixed UTF-8][content hash, 64 ASCII hex digits]
+ * [value bytes]}. Recipes live in {@value #RECIPES}, keyed by DAG and node name.
+ */
+final class ClusterStore implements ResultStore {
+  static final String VALUES = "open.values";
+  static final String RECIPES = "open.recipes";
+  private static final int HASH_LENGTH = 64;
+
+  private final IMap<String, byte[]> values;
+  private final IMap<String, byte[]> recipes;
+
+  ClusterStore(HazelcastInstance hz) {
+    this.values = hz.getMap(VALUES);
+    this.recipes = hz.getMap(RECIPES);
+  }
+
+  @Override
+  public Optional<StoredValue> load(CacheKey key) {
+    byte[] entry = values.get(key.hex());
+    if (entry == null) {
+      return Optional.empty();
+    }
+    ByteBuffer in = ByteBuffer.wrap(entry);
+    int codecLength = Short.toUnsignedInt(in.getShort());
+    String codec = new String(entry, 2, codecLength, StandardCharsets.UTF_8);
+    String hash = new String(entry, 2 + codecLength, HASH_LENGTH, StandardCharsets.US_ASCII);
+    int at = 2 + codecLength + HASH_LENGTH;
+    ByteBuffer payload = ByteBuffer.wrap(entry, at, entry.length - at).slice();
+    return Optional.of(new StoredValue(codec, hash, List.of(payload)));
+  }
+
+  @Override
+  public void store(CacheKey key, StoredValue value) {
+    byte[] codec = value.codec().getBytes(StandardCharsets.UTF_8);
+    long size = 2L + codec.length + HASH_LENGTH + value.size();
+    if (size > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException("an entry of the cluster's store is at most 2 GiB, this "
+          + "one is " + size + " bytes");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) size);
+    out.putShort((short) codec.length).put(codec)
+        .put(value.contentHash().getBytes(StandardCharsets.US_ASCII));
+    for (ByteBuffer part : value.parts()) {
+      out.put(part.duplicate());
+    }
+    values.set(key.hex(), out.array());
+  }
+
+  @Override
+  public Optional<KeyRecipe> lastRecipe(String dag, String node) throws IOException {
+    byte[] bytes = recipes.get(recipeKey(dag, node));
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+      String d = in.readUTF();
+      String dv = in.readUTF();
+      String n = in.readUTF();
+      String nv = in.readUTF();
+      String code = in.readUTF();
+      int count = in.readInt();
+      Map<String, String> inputs = new LinkedHashMap<>();
+      for (int i = 0; i < count; i++) {
+        inputs.put(in.readUTF(), in.readUTF());
+      }
+      return Optional.of(new KeyRecipe(d, dv, n, nv, code, inputs));
+    }
+  }
+
+  @Override
+  public void recordRecipe(KeyRecipe recipe) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeUTF(recipe.dag());
+      out.writeUTF(recipe.dagVersion());
+      out.writeUTF(recipe.node());
+      out.writeUTF(recipe.nodeVersion());
+      out.writeUTF(recipe.code());
+      out.writeInt(recipe.inputs().size());
+      for (Map.Entry<String, String> input : recipe.inputs().entrySet()) {
+        out.writeUTF(input.getKey());
+        out.writeUTF(input.getValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    recipes.set(recipeKey(recipe.dag(), recipe.node()), bytes.toByteArray());
+  }
+
+  private static String recipeKey(String dag, String node) {
+    return dag + '\u0000' + node;
+  }
+
+  @Override
+  public String toString() {
+    return "ClusterStore[" + VALUES + "]";
+  }
+}

@@ -1,0 +1,71 @@
+package dev.open.cluster;
+
+import java.io.Serializable;
+import java.util.concurrent.Callable;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+
+/**
+ * One attempt sent to the member that runs it, through the member's {@code IExecutorService}:
+ * only the attempt's identity and its encoded inputs travel, never code. The member looks up its
+ * own {@link ClusterExecutor} (in the instance's user context), rebuilds the attempt from its own
+ * copy of the DAG and runs it with its own backends.
+ */
+final class NodeTask implements Callable<NodeTask.Reply>, HazelcastInstanceAware, Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final long runId;
+  final String dag;
+  final String node;
+  final int element;
+  final int attempt;
+  final WireValue[] inputs;
+  private transient HazelcastInstance hz;
+
+  NodeTask(long runId, String dag, String node, int element, int attempt, WireValue[] inputs) {
+    this.runId = runId;
+    this.dag = dag;
+    this.node = node;
+    this.element = element;
+    this.attempt = attempt;
+    this.inputs = inputs;
+  }
+
+  @Override
+  public void setHazelcastInstance(HazelcastInstance hz) {
+    this.hz = hz;
+  }
+
+  @Override
+  public Reply call() {
+    Object local = hz == null ? null : hz.getUserContext().get(ClusterExecutor.USER_CONTEXT_KEY);
+    if (!(local instanceof ClusterExecutor executor)) {
+      return Reply.failed(new IllegalStateException("member " + (hz == null ? "?"
+          : hz.getCluster().getLocalMember()) + " has no ClusterExecutor serving nodes"));
+    }
+    return executor.runHere(this);
+  }
+
+  @Override
+  public String toString() {
+    return "NodeTask[run " + runId + ", " + dag + "/" + node
+        + (element < 0 ? "" : "[" + element + "]") + " attempt " + attempt + "]";
+  }
+
+  /**
+   * What a member answers: the value, or the task's failure ({@link Failures}).
+   *
+   * @param value the encoded value, or null when the task failed
+   * @param failure the serialized exception, or null when the task succeeded
+   */
+  record Reply(WireValue value, byte[] failure) implements Serializable {
+    static Reply of(WireValue value) {
+      return new Reply(value, null);
+    }
+
+    static Reply failed(Throwable t) {
+      return new Reply(null, Failures.encode(t));
+    }
+  }
+}
