@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.open.dag.Dag;
+import dev.open.cluster.ClusterExecutor;
 import dev.open.ports.WorkerPool;
 import dev.open.rust.RustKernels;
 
@@ -44,7 +45,8 @@ class ModuleBoundaryTest {
           "dev.open.dag.export", "dev.open.dag.metrics", "dev.open.dag.policy",
           "dev.open.dag.spi", "dev.open.dag.store"),
       "dev.open.rust", Set.of("dev.open.rust", "dev.open.rust.internal.jnr"),
-      "dev.open.ports", Set.of("dev.open.ports"));
+      "dev.open.ports", Set.of("dev.open.ports"),
+      "dev.open.cluster", Set.of("dev.open.cluster"));
 
   @Test
   void eachModuleExportsExactlyItsApi() {
@@ -140,11 +142,13 @@ class ModuleBoundaryTest {
   }
 
   private static List<ModuleReference> libraryModules() {
-    Path[] locations = Stream.of(Dag.class, RustKernels.class, WorkerPool.class)
+    Path[] locations = Stream.of(Dag.class, RustKernels.class, WorkerPool.class,
+            ClusterExecutor.class)
         .map(ModuleBoundaryTest::location).toArray(Path[]::new);
     List<ModuleReference> modules = new ArrayList<>(ModuleFinder.of(locations).findAll());
     assertThat(modules).extracting(m -> m.descriptor().name())
-        .containsExactlyInAnyOrder("dev.open.dag", "dev.open.rust", "dev.open.ports");
+        .containsExactlyInAnyOrder("dev.open.dag", "dev.open.rust", "dev.open.ports",
+            "dev.open.cluster");
     return modules;
   }
 

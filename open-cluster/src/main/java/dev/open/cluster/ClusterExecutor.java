@@ -83,7 +83,7 @@ public final class ClusterExecutor implements AutoCloseable {
   private final ValueCodecs codecs;
   private final int maxRelocations;
   private final Duration retention;
-  private final ClusterStore store;
+  private final boolean memoize;
   private final Placement placement;
   private final IMap<Long, RunRecord> runs;
   private final IMap<UUID, MemberInfo> members;
@@ -133,7 +133,7 @@ public final class ClusterExecutor implements AutoCloseable {
     });
     this.dags = Map.copyOf(built);
     this.fingerprints = Map.copyOf(prints);
-    this.store = new ClusterStore(hz);
+    this.memoize = b.memoize;
     this.placement = new Placement(hz, codecs, maxRelocations);
     this.runs = hz.getMap(RunRecord.MAP);
     this.members = hz.getMap(MemberInfo.MAP);
@@ -215,7 +215,8 @@ public final class ClusterExecutor implements AutoCloseable {
     requireOpen();
     Dag def = dagNamed(dag);
     long id = hz.getFlakeIdGenerator(RUN_IDS).newId();
-    RunRecord record = new RunRecord(id, dag, self, 0, System.currentTimeMillis(), null);
+    RunRecord record = new RunRecord(id, dag, fingerprints.get(dag),
+        memoize ? "" : ClusterStore.runScope(id), self, 0, System.currentTimeMillis(), null);
     runs.set(id, record);
     coordinate(record, def);
     return new ClusterRun(this, id, dag);
@@ -278,6 +279,9 @@ public final class ClusterExecutor implements AutoCloseable {
 
   private void coordinate(RunRecord record, Dag dag) {
     ConcurrentMap<String, Integer> moved = new ConcurrentHashMap<>();
+    // A run's own values live as long as the run is remembered; memoized ones until evicted.
+    ClusterStore store = new ClusterStore(hz, record.scope(),
+        record.scope().isEmpty() ? 0 : retention.toMillis());
     DagExecutor.Builder b = settings.toBuilder()
         .withResultStore(store)
         .withTaskPlacement(placement.forRun(record.id(), fingerprints.get(dag.name()), moved));
@@ -296,19 +300,40 @@ public final class ClusterExecutor implements AutoCloseable {
         Instant.ofEpochMilli(record.startedAtMillis()), local.finishedAt(),
         local.failure().orElse(null), local.nodes(), keptValues(local));
     try {
-      byte[] bytes = ReportCodec.encode(report, codecs, moved);
-      if (runs.executeOnKey(record.id(), new RunRecord.Finish(record.epoch(), bytes))) {
-        runs.setTtl(record.id(), retention.toMillis(), TimeUnit.MILLISECONDS);
-      } else {
-        LOG.warn("run {} of DAG '{}' was taken over by another member before this one finished "
-            + "it; the cluster keeps that member's report", record.id(), record.dag());
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("could not record the report of run {} in the cluster: {}", record.id(), e.toString());
+      record(record, ReportCodec.encode(report, codecs, moved));
     } finally {
       done.complete(report);
       coordinated.remove(record.id());
     }
+  }
+
+  /**
+   * Records a finished run's report in its record, which is what every other member waits for:
+   * retried for a minute while the cluster cannot take it (a partition migrating after a loss).
+   */
+  private void record(RunRecord record, byte[] report) {
+    RuntimeException last = null;
+    for (int attempt = 0; attempt < 60 && hz.getLifecycleService().isRunning(); attempt++) {
+      try {
+        if (runs.executeOnKey(record.id(), new RunRecord.Finish(record.epoch(), report))) {
+          runs.setTtl(record.id(), retention.toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+          LOG.warn("run {} of DAG '{}' was taken over by another member before this one finished "
+              + "it; the cluster keeps that member's report", record.id(), record.dag());
+        }
+        return;
+      } catch (RuntimeException e) {
+        last = e;
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    LOG.error("could not record the report of run {} in the cluster; members waiting for it "
+        + "elsewhere will not see it", record.id(), last);
   }
 
   private static Map<String, Object> keptValues(RunReport report) {
@@ -421,11 +446,12 @@ public final class ClusterExecutor implements AutoCloseable {
     }
     Set<Long> orphans = new HashSet<>();
     for (RunRecord r : runs.values()) {
-      if (r.finished() || alive.contains(r.coordinator()) || !dags.containsKey(r.dag())) {
-        continue;
+      if (r.finished() || alive.contains(r.coordinator())
+          || !r.fingerprint().equals(fingerprints.get(r.dag()))) {
+        continue; // done, in hands, or a DAG this member did not build the same way
       }
       orphans.add(r.id());
-      if (!preferredTaker(r.dag()) && !seenOrphans.contains(r.id())) {
+      if (!preferredTaker(r.dag(), r.fingerprint()) && !seenOrphans.contains(r.id())) {
         continue;
       }
       RunRecord mine = runs.executeOnKey(r.id(), new RunRecord.TakeOver(r.epoch(), self));
@@ -440,8 +466,7 @@ public final class ClusterExecutor implements AutoCloseable {
     seenOrphans.addAll(orphans);
   }
 
-  private boolean preferredTaker(String dag) {
-    String print = fingerprints.get(dag);
+  private boolean preferredTaker(String dag, String print) {
     for (Member m : hz.getCluster().getMembers()) { // oldest first
       MemberInfo info = members.get(m.getUuid());
       if (info != null && print.equals(info.dags().get(dag))) {
@@ -464,6 +489,24 @@ public final class ClusterExecutor implements AutoCloseable {
 
   ValueCodecs codecs() {
     return codecs;
+  }
+
+  /**
+   * Whether {@code record}'s run cannot finish: its coordinator left and no member serves its DAG
+   * as it was built.
+   */
+  boolean stranded(RunRecord record) {
+    for (Member m : hz.getCluster().getMembers()) {
+      if (m.getUuid().equals(record.coordinator())) {
+        return false;
+      }
+    }
+    for (MemberInfo info : members.values()) {
+      if (record.fingerprint().equals(info.dags().get(record.dag()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   Dag dagNamed(String name) {
@@ -499,6 +542,8 @@ public final class ClusterExecutor implements AutoCloseable {
     private boolean relocationsSet;
     private Duration retention = Duration.ofDays(1);
     private boolean retentionSet;
+    private boolean memoize;
+    private boolean memoizeSet;
 
     private Builder(HazelcastInstance hz) {
       this.hz = hz;
@@ -507,7 +552,8 @@ public final class ClusterExecutor implements AutoCloseable {
     /**
      * Registers a DAG under {@code name}. Every member must register the same DAGs, built by the
      * same code: the supplier is called once, at {@link #build()}, and a member places nodes only
-     * on members whose DAG of that name has the same shape (names, backends, edges, versions).
+     * on members whose DAG of that name has the same shape — node names, backends and edges, and
+     * the DAG's version; not the code of Java tasks, which cannot be compared.
      *
      * @param name the DAG's name, which the built DAG must have
      * @param supplier builds the DAG, with this member's own backends
@@ -613,6 +659,28 @@ public final class ClusterExecutor implements AutoCloseable {
       }
       retentionSet = true;
       this.retention = retention;
+      return this;
+    }
+
+    /**
+     * Sets whether runs reuse the values of earlier runs (default false). Either way a run keeps
+     * its node values in the cluster's store, so that a member taking it over reuses them; by
+     * default they belong to that run alone and expire with its {@link #withRunRetention
+     * retention}. With true, the runs this member starts share one scope, as runs sharing a
+     * {@link dev.open.dag.store.ResultStore} do locally: a node whose key (DAG, node, versions,
+     * code and inputs) is stored is not run again — so a Java task without inputs that reads the
+     * outside world is not either, unless it says {@code withCache(false)}. Memoized values stay
+     * until the {@code open.values} map's eviction removes them (docs/cluster.md).
+     *
+     * @param memoize whether runs reuse earlier runs' values
+     * @return this builder
+     */
+    public Builder withMemoization(boolean memoize) {
+      if (memoizeSet) {
+        throw new IllegalStateException("memoization was already set to " + this.memoize);
+      }
+      memoizeSet = true;
+      this.memoize = memoize;
       return this;
     }
 

@@ -95,8 +95,9 @@ public final class ClusterRun {
    * @return the final report, its {@link RunReport#runId()} equal to {@link #id()}
    * @throws InterruptedException if the calling thread is interrupted while waiting (the run goes
    *     on)
-   * @throws IllegalStateException if the cluster forgot the run, or this member does not serve
-   *     its DAG (a report is rebuilt against the member's own copy of the DAG)
+   * @throws IllegalStateException if the cluster lost or forgot the run, no member is left that
+   *     could finish it, or this member does not serve its DAG (a report is rebuilt against the
+   *     member's own copy of the DAG)
    */
   public RunReport await() throws InterruptedException {
     try {
@@ -130,6 +131,10 @@ public final class ClusterRun {
 
   private ReportCodec.Decoded awaitRecord(Duration timeout)
       throws InterruptedException, TimeoutException {
+    if (!cluster.dags().contains(dag)) {
+      throw new IllegalStateException("this member does not serve DAG '" + dag + "', against "
+          + "which the report of run " + id + " is rebuilt");
+    }
     IMap<Long, RunRecord> runs = cluster.runs();
     CompletableFuture<RunRecord> finished = new CompletableFuture<>();
     UUID listener = runs.addEntryListener((EntryUpdatedListener<Long, RunRecord>) event -> {
@@ -138,14 +143,39 @@ public final class ClusterRun {
       }
     }, id, true);
     try {
-      RunRecord now = runs.get(id); // after the listener: an update in between is not missed
-      if (now == null) {
-        throw new IllegalStateException("the cluster no longer knows run " + id);
+      long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+      boolean strandedBefore = false;
+      while (!finished.isDone()) {
+        // After the listener: an update in between is not missed. Looked at again every second,
+        // so that a run nobody can finish fails here instead of hanging.
+        RunRecord now = runs.get(id);
+        if (now == null) {
+          throw new IllegalStateException("the cluster lost run " + id + " (its record is gone: "
+              + "both copies lost, or forgotten after its retention)");
+        }
+        if (now.finished()) {
+          finished.complete(now);
+          break;
+        }
+        boolean stranded = cluster.stranded(now);
+        if (stranded && strandedBefore) {
+          throw new IllegalStateException("run " + id + " of DAG '" + dag + "' lost its "
+              + "coordinator and no member serving that DAG is left to take it over");
+        }
+        strandedBefore = stranded;
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException("run " + id + " has not finished in " + timeout);
+        }
+        try {
+          finished.get(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          // look again
+        } catch (ExecutionException e) {
+          throw new IllegalStateException(e.getCause());
+        }
       }
-      if (now.finished()) {
-        finished.complete(now);
-      }
-      RunRecord record = get(finished, timeout);
+      RunRecord record = finished.join();
       ReportCodec.Decoded result = ReportCodec.decode(record.report(),
           cluster.dagNamed(record.dag()), cluster.codecs());
       decoded = result;

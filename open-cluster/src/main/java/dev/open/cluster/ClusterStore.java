@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -26,8 +27,13 @@ import dev.open.dag.store.StoredValue;
  * and any member that takes over a run finds them. {@link #store} returns once Hazelcast has the
  * entry and its synchronous backups.
  *
+ * <p>Keys are {@code scope/hex}: a run's own scope ({@code run-<id>}) keeps its values apart from
+ * every other run's — enough for a takeover, which reuses them — and they expire with the run's
+ * retention; the empty scope is shared by the runs of every member that asks for memoization,
+ * and its entries stay until Hazelcast's map configuration evicts them.
+ *
  * <p>An entry is {@code [codec id, length-prefixed UTF-8][content hash, 64 ASCII hex digits]
- * [value bytes]}. Recipes live in {@value #RECIPES}, keyed by DAG and node name.
+ * [value bytes]}. Recipes live in {@value #RECIPES}, keyed by scope, DAG and node name.
  */
 final class ClusterStore implements ResultStore {
   static final String VALUES = "open.values";
@@ -36,15 +42,25 @@ final class ClusterStore implements ResultStore {
 
   private final IMap<String, byte[]> values;
   private final IMap<String, byte[]> recipes;
+  private final String scope;
+  /** How long entries live, in ms; 0 for the map's own configuration. */
+  private final long ttlMillis;
 
-  ClusterStore(HazelcastInstance hz) {
+  ClusterStore(HazelcastInstance hz, String scope, long ttlMillis) {
     this.values = hz.getMap(VALUES);
     this.recipes = hz.getMap(RECIPES);
+    this.scope = scope;
+    this.ttlMillis = ttlMillis;
+  }
+
+  /** The scope of run {@code id}'s values when it does not memoize across runs. */
+  static String runScope(long id) {
+    return "run-" + id;
   }
 
   @Override
   public Optional<StoredValue> load(CacheKey key) {
-    byte[] entry = values.get(key.hex());
+    byte[] entry = values.get(scope + '/' + key.hex());
     if (entry == null) {
       return Optional.empty();
     }
@@ -71,7 +87,7 @@ final class ClusterStore implements ResultStore {
     for (ByteBuffer part : value.parts()) {
       out.put(part.duplicate());
     }
-    values.set(key.hex(), out.array());
+    put(values, scope + '/' + key.hex(), out.array());
   }
 
   @Override
@@ -112,15 +128,23 @@ final class ClusterStore implements ResultStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
     }
-    recipes.set(recipeKey(recipe.dag(), recipe.node()), bytes.toByteArray());
+    put(recipes, recipeKey(recipe.dag(), recipe.node()), bytes.toByteArray());
   }
 
-  private static String recipeKey(String dag, String node) {
-    return dag + '\u0000' + node;
+  private void put(IMap<String, byte[]> map, String key, byte[] value) {
+    if (ttlMillis > 0) {
+      map.set(key, value, ttlMillis, TimeUnit.MILLISECONDS);
+    } else {
+      map.set(key, value);
+    }
+  }
+
+  private String recipeKey(String dag, String node) {
+    return scope + '\u0000' + dag + '\u0000' + node;
   }
 
   @Override
   public String toString() {
-    return "ClusterStore[" + VALUES + "]";
+    return "ClusterStore[" + VALUES + ", scope '" + scope + "']";
   }
 }

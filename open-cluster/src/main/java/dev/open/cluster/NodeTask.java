@@ -41,8 +41,7 @@ final class NodeTask implements Callable<NodeTask.Reply>, HazelcastInstanceAware
   public Reply call() {
     Object local = hz == null ? null : hz.getUserContext().get(ClusterExecutor.USER_CONTEXT_KEY);
     if (!(local instanceof ClusterExecutor executor)) {
-      return Reply.failed(new IllegalStateException("member " + (hz == null ? "?"
-          : hz.getCluster().getLocalMember()) + " has no ClusterExecutor serving nodes"));
+      return Reply.NOT_SERVING; // closed meanwhile: the coordinator places the attempt again
     }
     return executor.runHere(this);
   }
@@ -54,18 +53,25 @@ final class NodeTask implements Callable<NodeTask.Reply>, HazelcastInstanceAware
   }
 
   /**
-   * What a member answers: the value, or the task's failure ({@link Failures}).
+   * What a member answers: the value, the task's failure ({@link Failures}), or that it no longer
+   * serves nodes (neither), which the coordinator treats as the loss of the member.
    *
    * @param value the encoded value, or null when the task failed
    * @param failure the serialized exception, or null when the task succeeded
    */
   record Reply(WireValue value, byte[] failure) implements Serializable {
+    static final Reply NOT_SERVING = new Reply(null, null);
+
     static Reply of(WireValue value) {
       return new Reply(value, null);
     }
 
     static Reply failed(Throwable t) {
       return new Reply(null, Failures.encode(t));
+    }
+
+    boolean notServing() {
+      return value == null && failure == null;
     }
   }
 }

@@ -131,7 +131,8 @@ final class Placement {
     String label = task.element() < 0 ? task.node() : task.node() + "[" + task.element() + "]";
     for (int relocations = 0; ; ) {
       Slot slot = acquire(task.dag(), fingerprint);
-      NodeTask.Reply reply;
+      NodeTask.Reply reply = null;
+      Throwable lost = null;
       try {
         task.started();
         Future<NodeTask.Reply> future =
@@ -149,17 +150,24 @@ final class Placement {
           throw new IllegalStateException("member " + slot.member.getAddress() + " could not run "
               + call + ": " + cause, cause);
         }
+        lost = cause;
+      } finally {
+        release(slot);
+      }
+      if (reply != null && reply.notServing()) {
+        lost = new IllegalStateException("member " + slot.member.getAddress()
+            + " stopped serving nodes");
+      }
+      if (lost != null) {
         if (++relocations > maxRelocations) {
           throw new MemberLostException(label + " lost its member " + relocations + " times "
               + "(at most " + maxRelocations + " relocations per attempt), the last "
-              + slot.member.getAddress(), cause);
+              + slot.member.getAddress(), lost);
         }
         moved.merge(label, 1, Integer::sum);
         LOG.warn("member {} left while running {} of run {}; placing it again ({} of at most {})",
             slot.member.getAddress(), label, runId, relocations, maxRelocations);
         continue;
-      } finally {
-        release(slot);
       }
       if (reply.failure() != null) {
         Throwable failure = Failures.decode(reply.failure());

@@ -14,13 +14,16 @@ import com.hazelcast.map.EntryProcessor;
  *
  * @param id the run's id
  * @param dag the DAG's name
+ * @param fingerprint the DAG's {@link Fingerprint}: only a member that built the same DAG may
+ *     take the run over
+ * @param scope the scope of the run's values in the cluster's store ({@link ClusterStore})
  * @param coordinator the member coordinating the run
  * @param epoch 0 for the member that started it, +1 for each takeover
  * @param startedAtMillis when the run started, in epoch milliseconds
  * @param report the encoded final report ({@link ReportCodec}); null while the run goes on
  */
-record RunRecord(long id, String dag, UUID coordinator, int epoch, long startedAtMillis,
-    byte[] report) implements Serializable {
+record RunRecord(long id, String dag, String fingerprint, String scope, UUID coordinator,
+    int epoch, long startedAtMillis, byte[] report) implements Serializable {
   static final String MAP = "open.runs";
 
   boolean finished() {
@@ -35,7 +38,8 @@ record RunRecord(long id, String dag, UUID coordinator, int epoch, long startedA
       if (r == null || r.finished() || r.epoch() != epoch) {
         return null;
       }
-      RunRecord mine = new RunRecord(r.id(), r.dag(), member, epoch + 1, r.startedAtMillis(), null);
+      RunRecord mine = new RunRecord(r.id(), r.dag(), r.fingerprint(), r.scope(), member,
+          epoch + 1, r.startedAtMillis(), null);
       entry.setValue(mine);
       return mine;
     }
@@ -49,8 +53,8 @@ record RunRecord(long id, String dag, UUID coordinator, int epoch, long startedA
       if (r == null || r.finished() || r.epoch() != epoch) {
         return false;
       }
-      entry.setValue(new RunRecord(r.id(), r.dag(), r.coordinator(), epoch, r.startedAtMillis(),
-          report));
+      entry.setValue(new RunRecord(r.id(), r.dag(), r.fingerprint(), r.scope(), r.coordinator(),
+          epoch, r.startedAtMillis(), report));
       return true;
     }
   }

@@ -308,4 +308,38 @@ class ClusterExecutorTest {
     assertThat(cluster.get(1).find(run.id()).orElseThrow().await().nodes())
         .isEqualTo(report.nodes());
   }
+
+  @Test
+  void runsKeepTheirValuesToThemselvesUnlessMembersAskForMemoization() throws Exception {
+    ClusterExecutor plain = serve(0, () -> fanOut("plain", 4, port(0), null), 2, null);
+    ClusterExecutor memo = ClusterExecutor.builder(members.get(1))
+        .withDag("memo", () -> fanOut("memo", 4, port(1), null)).withMaxConcurrentNodes(2)
+        .withMemoization(true).build();
+    executors.add(memo);
+
+    plain.run("plain");
+    RunReport again = plain.run("plain");
+    memo.run("memo");
+    RunReport memoized = memo.run("memo");
+
+    assertThat(again.count(NodeStatus.SUCCEEDED)).isEqualTo(again.dag().size());
+    assertThat(memoized.count(NodeStatus.CACHED)).isEqualTo(memoized.dag().size());
+  }
+
+  @Test
+  void waitingForARunThatNoMemberCanFinishFailsInsteadOfHanging() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    ClusterExecutor coordinator = serve(0, () -> fanOut("stranded", 2, port(0), gate), 2, null);
+    // Member 1 builds its DAG of that name with another shape: it may not take the run over.
+    ClusterExecutor other = serve(1, () -> fanOut("stranded", 3, port(1), null), 2, null);
+    ClusterRun run = coordinator.start("stranded");
+    awaitStarted(2);
+
+    members.get(0).getLifecycleService().terminate();
+    gate.countDown();
+    ClusterRun found = other.find(run.id()).orElseThrow();
+
+    assertThatThrownBy(found::await).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no member serving that DAG is left to take it over");
+  }
 }
