@@ -18,7 +18,7 @@ BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
         bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
-        bench-ports clean
+        bench-ports chaos-cluster clean
 
 help:
 	@echo "make demo   - run the flagship example"
@@ -71,6 +71,18 @@ test-julia:
 	else \
 	  echo "SKIPPED: Julia worker tests (julia is not on PATH)"; \
 	fi
+
+## Longer tests ----------------------------------------------------------------------------------
+
+# The cluster's member-process tests (docs/cluster.md §10) again and again, each round killing
+# members at other points of the run (seeds 1..ROUNDS).
+ROUNDS ?= 5
+chaos-cluster: jdk cargo-check venv
+	for seed in $$(seq 1 $(ROUNDS)); do \
+	  echo "== round $$seed of $(ROUNDS)"; \
+	  $(MVN) -q test -pl open-cluster -am -Dtest=ClusterProcessesTest -Dsurefire.failIfNoSpecifiedTests=false \
+	    -Dopen.python=$(abspath $(PY)) -Dopen.cluster.chaos.seed=$$seed || exit 1; \
+	done
 
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
