@@ -33,7 +33,9 @@ import dev.open.dag.store.StoredValue;
  * and its entries stay until Hazelcast's map configuration evicts them.
  *
  * <p>An entry is {@code [codec id, length-prefixed UTF-8][content hash, 64 ASCII hex digits]
- * [value bytes]}. Recipes live in {@value #RECIPES}, keyed by scope, DAG and node name.
+ * [value bytes]}. Recipes, which explain a miss by what changed since the last key stored for a
+ * node, matter only across runs: the memoized scope keeps them in {@value #RECIPES}, keyed by DAG
+ * and node name; a run's own scope keeps none (one write per node saved).
  */
 final class ClusterStore implements ResultStore {
   static final String VALUES = "open.values";
@@ -92,6 +94,9 @@ final class ClusterStore implements ResultStore {
 
   @Override
   public Optional<KeyRecipe> lastRecipe(String dag, String node) throws IOException {
+    if (!scope.isEmpty()) {
+      return Optional.empty();
+    }
     byte[] bytes = recipes.get(recipeKey(dag, node));
     if (bytes == null) {
       return Optional.empty();
@@ -113,6 +118,9 @@ final class ClusterStore implements ResultStore {
 
   @Override
   public void recordRecipe(KeyRecipe recipe) {
+    if (!scope.isEmpty()) {
+      return;
+    }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeUTF(recipe.dag());
@@ -139,8 +147,8 @@ final class ClusterStore implements ResultStore {
     }
   }
 
-  private String recipeKey(String dag, String node) {
-    return scope + '\u0000' + dag + '\u0000' + node;
+  private static String recipeKey(String dag, String node) {
+    return dag + '\u0000' + node;
   }
 
   @Override
