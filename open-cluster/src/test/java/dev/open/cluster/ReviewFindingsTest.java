@@ -1,0 +1,106 @@
+package dev.open.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.hazelcast.config.ExecutorConfig;
+import com.hazelcast.core.HazelcastInstance;
+
+import dev.open.dag.Dag;
+import dev.open.dag.DagBuilder;
+import dev.open.dag.RunReport;
+import dev.open.dag.RunStatus;
+
+/** Failing tests for defects found in review of open-cluster; each names its defect. */
+@Timeout(60)
+class ReviewFindingsTest {
+  private List<HazelcastInstance> members = new ArrayList<>();
+  private final List<ClusterExecutor> executors = new ArrayList<>();
+
+  @AfterEach
+  void shutdown() {
+    executors.forEach(ClusterExecutor::close);
+    members.forEach(m -> m.getLifecycleService().terminate());
+  }
+
+  private ClusterExecutor serve(HazelcastInstance hz, Dag dag) {
+    ClusterExecutor e = ClusterExecutor.builder(hz).withDag(dag.name(), () -> dag)
+        .withMaxConcurrentNodes(2).build();
+    executors.add(e);
+    return e;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Failures.decode: an exception that is written but rejected (or unknown) on reading
+
+  /** A detail that is Serializable but neither a Throwable nor a java.* class. */
+  record Detail(String text) implements Serializable {}
+
+  static final class DetailedException extends Exception {
+    private static final long serialVersionUID = 1L;
+    final Detail detail;
+
+    DetailedException(String message, Detail detail) {
+      super(message);
+      this.detail = detail;
+    }
+  }
+
+  /**
+   * docs/cluster.md §8: "An exception that cannot be serialized or read arrives as a
+   * RemoteTaskException with the original class name, message and stack trace." One that is
+   * written fine but rejected by the read filter arrives as "java.io.InvalidClassException" with
+   * the filter's message: the task's class and message are gone.
+   */
+  @Test
+  void anExceptionTheFilterRejectsStillArrivesWithItsClassAndMessage() {
+    DetailedException original = new DetailedException("the disk is full", new Detail("sda1"));
+
+    Throwable arrived = Failures.decode(Failures.encode(original));
+
+    assertThat(arrived).isInstanceOf(RemoteTaskException.class);
+    assertThat(((RemoteTaskException) arrived).originalClass())
+        .isEqualTo(DetailedException.class.getName());
+    assertThat(arrived).hasMessageContaining("the disk is full");
+  }
+
+  /**
+   * The same defect on the path docs/cluster.md §6 documents: an attempt that lost its member too
+   * often fails with MemberLostException, whose cause is Hazelcast's MemberLeftException (it
+   * writes the member's Address). The coordinator keeps the exception; every other member reads
+   * the report's copy through the filter, which rejects the Address: there the node's error is a
+   * RemoteTaskException for "java.io.InvalidClassException", not MemberLostException.
+   */
+  @Test
+  void aMemberLostExceptionReadsBackAsItselfOnOtherMembers() {
+    members = TestMembers.start(1);
+    MemberLostException lost = new MemberLostException("part3 lost its member 4 times",
+        new com.hazelcast.core.MemberLeftException(members.get(0).getCluster().getLocalMember()));
+
+    Throwable arrived = Failures.decode(Failures.encode(lost));
+
+    assertThat(arrived).hasMessageContaining("part3 lost its member 4 times");
+    assertThat(arrived).isInstanceOfAny(MemberLostException.class, RemoteTaskException.class);
+    if (arrived instanceof RemoteTaskException remote) {
+      assertThat(remote.originalClass()).isEqualTo(MemberLostException.class.getName());
+    }
+  }
+
+  static Dag constant(String name) {
+    DagBuilder b = Dag.builder(name);
+    b.task("one", () -> 1);
+    return b.build();
+  }
+}
