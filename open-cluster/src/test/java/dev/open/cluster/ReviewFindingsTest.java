@@ -98,6 +98,33 @@ class ReviewFindingsTest {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // build(): the user-context entry is taken before steps that can still fail
+
+  /**
+   * The constructor puts itself in the instance's user context, then adds the executor config.
+   * When that throws (a configuration of the same name already exists with another pool size,
+   * e.g. in hazelcast.yaml, or from an earlier build), the entry stays: every later build on the
+   * instance fails with "already serves", and NodeTasks arriving there run on a half-built
+   * executor.
+   */
+  @Test
+  void aBuildThatFailsDoesNotLeaveTheInstanceTaken() {
+    members = TestMembers.start(1);
+    HazelcastInstance hz = members.get(0);
+    hz.getConfig().addExecutorConfig(
+        new ExecutorConfig(ClusterExecutor.executorName(2)).setPoolSize(7));
+    Dag dag = constant("taken");
+
+    assertThatThrownBy(() -> ClusterExecutor.builder(hz).withDag("taken", () -> dag)
+        .withMaxConcurrentNodes(2).build()).isNotNull();
+
+    assertThat(hz.getUserContext()).doesNotContainKey(ClusterExecutor.USER_CONTEXT_KEY);
+    ClusterExecutor again = ClusterExecutor.builder(hz).withDag("taken", () -> dag)
+        .withMaxConcurrentNodes(3).build();
+    executors.add(again);
+  }
+
   static Dag constant(String name) {
     DagBuilder b = Dag.builder(name);
     b.task("one", () -> 1);
