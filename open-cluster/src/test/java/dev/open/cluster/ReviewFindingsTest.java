@@ -125,6 +125,69 @@ class ReviewFindingsTest {
     executors.add(again);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Placement.place: Hazelcast's future.get() does not throw InterruptedException
+
+  /** A node that blocks (interruptibly) for up to 30 s, counting its entries. */
+  static Dag blocking(String name, Duration timeout, CountDownLatch entered) {
+    DagBuilder b = Dag.builder(name);
+    dev.open.dag.NodeSpec node = b.node("block");
+    if (timeout != null) {
+      node = node.withTimeout(timeout);
+    }
+    node.task(() -> {
+      entered.countDown();
+      new CountDownLatch(1).await(30, TimeUnit.SECONDS); // interruptible
+      return 1;
+    });
+    return b.build();
+  }
+
+  /**
+   * TaskPlacement's contract and docs/cluster.md §4: on expiry the coordinator cancels the attempt
+   * on its member and it fails with TaskTimeoutException. Placement waits with Hazelcast's
+   * InvocationFuture.get(), which parks again when interrupted (it only restores the flag once
+   * the result is in): the catch (InterruptedException) that cancels the remote task never runs,
+   * and the timed-out attempt waits for the task to end on its own — forever for a stuck one.
+   */
+  @Test
+  void aPlacedAttemptThatTimesOutIsStoppedAtItsTimeout() throws Exception {
+    members = TestMembers.start(2);
+    CountDownLatch entered = new CountDownLatch(1);
+    Dag dag = blocking("timeout", Duration.ofSeconds(1), entered);
+    ClusterExecutor coordinator = serve(members.get(0), dag);
+    serve(members.get(1), dag);
+
+    ClusterRun run = coordinator.start("timeout");
+    RunReport report = run.await(Duration.ofSeconds(10)); // 1 s timeout; the task blocks 30 s
+
+    assertThat(report.node("block").error())
+        .hasCauseInstanceOf(dev.open.dag.TaskTimeoutException.class);
+  }
+
+  /**
+   * docs/cluster.md §3.2: interrupting run() cancels the run, waits for it to stop and returns
+   * the cancelled report. The cancel interrupts the run's thread in Placement.place, which does
+   * not notice (same cause as above): run() blocks until the remote task ends by itself.
+   */
+  @Test
+  void interruptingRunCancelsAPlacedAttemptPromptly() throws Exception {
+    members = TestMembers.start(2);
+    CountDownLatch entered = new CountDownLatch(1);
+    Dag dag = blocking("cancel", null, entered);
+    ClusterExecutor coordinator = serve(members.get(0), dag);
+    serve(members.get(1), dag);
+    AtomicReference<RunReport> cancelled = new AtomicReference<>();
+    Thread caller = Thread.ofVirtual().start(() -> cancelled.set(coordinator.run("cancel")));
+    assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+
+    caller.interrupt();
+    caller.join(10_000);
+
+    assertThat(cancelled.get()).as("run() returned within 10 s of the interrupt").isNotNull();
+    assertThat(cancelled.get().status()).isEqualTo(RunStatus.CANCELLED);
+  }
+
   static Dag constant(String name) {
     DagBuilder b = Dag.builder(name);
     b.task("one", () -> 1);
