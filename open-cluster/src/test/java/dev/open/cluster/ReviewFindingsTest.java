@@ -188,6 +188,56 @@ class ReviewFindingsTest {
     assertThat(cancelled.get().status()).isEqualTo(RunStatus.CANCELLED);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // close(): the listeners go, and with them the placement's view of the cluster
+
+  /**
+   * docs/cluster.md §3.2: after close(), runs the member coordinates go on, their nodes placed on
+   * other members. close() removes the membership and open.members listeners that feed its
+   * Placement, so the view freezes: a member that dies afterwards stays in it and keeps being
+   * chosen (each pick a relocation; here, with none allowed, a failed node).
+   */
+  @Test
+  void aClosedCoordinatorStopsPlacingOnAMemberThatDiedAfterwards() throws Exception {
+    members = TestMembers.start(3);
+    CountDownLatch gate = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    java.util.function.Supplier<Dag> dag = () -> {
+      DagBuilder b = Dag.builder("frozen");
+      dev.open.dag.Node<Integer> first = b.task("first", () -> {
+        entered.countDown();
+        gate.await();
+        return 1;
+      });
+      List<dev.open.dag.Node<Integer>> parts = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        int k = i;
+        parts.add(b.task("part" + i, first, x -> x + k));
+      }
+      b.fanIn("sum", parts, v -> v.stream().mapToInt(Integer::intValue).sum());
+      return b.build();
+    };
+    int[] capacity = {4, 1, 4}; // the first node goes to member 0 or 2, never to member 1
+    List<ClusterExecutor> cluster = new ArrayList<>();
+    for (int m = 0; m < 3; m++) {
+      ClusterExecutor e = ClusterExecutor.builder(members.get(m)).withDag("frozen", dag)
+          .withMaxConcurrentNodes(capacity[m]).withMaxRelocations(0).build();
+      executors.add(e);
+      cluster.add(e);
+    }
+    ClusterRun run = cluster.get(0).start("frozen");
+    assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+
+    cluster.get(0).close();
+    members.get(1).getLifecycleService().terminate();
+    ClusterExecutorTest.awaitTrue(() -> members.get(0).getCluster().getMembers().size() == 2,
+        () -> "member 1 gone");
+    gate.countDown();
+    RunReport report = run.await(Duration.ofSeconds(30));
+
+    assertThat(report.status()).as("%s", report.failure()).isEqualTo(RunStatus.SUCCEEDED);
+  }
+
   static Dag constant(String name) {
     DagBuilder b = Dag.builder(name);
     b.task("one", () -> 1);
