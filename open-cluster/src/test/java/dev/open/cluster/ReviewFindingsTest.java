@@ -238,6 +238,52 @@ class ReviewFindingsTest {
     assertThat(report.status()).as("%s", report.failure()).isEqualTo(RunStatus.SUCCEEDED);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // ClusterStore: a run's own values expire `retention` after they were written, run or no run
+
+  /**
+   * docs/cluster.md §2.4 and withMemoization's javadoc: a run's own values "expire with the
+   * run's retention", so that a member taking the run over reuses them. ClusterStore puts each
+   * with TTL = retention from the moment it is written, while the run still goes on: a run that
+   * outlives its retention (here 3 s; with the default, any run longer than a day) loses its
+   * early values, and a takeover recomputes them.
+   */
+  @Test
+  void aTakeoverReusesValuesStoredLongerAgoThanTheRetention() throws Exception {
+    members = TestMembers.start(2);
+    CountDownLatch gate = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    java.util.function.Supplier<Dag> dag = () -> {
+      DagBuilder b = Dag.builder("long");
+      dev.open.dag.Node<Integer> seed = b.task("seed", () -> 1);
+      b.task("slow", seed, x -> {
+        entered.countDown();
+        gate.await();
+        return x + 1;
+      });
+      return b.build();
+    };
+    List<ClusterExecutor> cluster = new ArrayList<>();
+    for (HazelcastInstance hz : members) {
+      ClusterExecutor e = ClusterExecutor.builder(hz).withDag("long", dag)
+          .withMaxConcurrentNodes(2).withRunRetention(Duration.ofSeconds(3)).build();
+      executors.add(e);
+      cluster.add(e);
+    }
+    ClusterRun run = cluster.get(0).start("long");
+    assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(5_000); // the run is still going: longer than its retention
+
+    members.get(0).getLifecycleService().terminate();
+    ClusterRun found = cluster.get(1).find(run.id()).orElseThrow();
+    ClusterExecutorTest.awaitTrue(() -> found.takeovers() > 0, () -> "a takeover");
+    gate.countDown();
+    RunReport report = found.await(Duration.ofSeconds(30));
+
+    assertThat(report.succeeded()).as("%s", report.failure()).isTrue();
+    assertThat(report.node("seed").status()).isEqualTo(dev.open.dag.NodeStatus.CACHED);
+  }
+
   static Dag constant(String name) {
     DagBuilder b = Dag.builder(name);
     b.task("one", () -> 1);
