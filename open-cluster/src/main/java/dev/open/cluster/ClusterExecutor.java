@@ -27,6 +27,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.ExecutorConfig;
+import com.hazelcast.config.InvalidConfigurationException;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -73,6 +74,8 @@ public final class ClusterExecutor implements AutoCloseable {
   static final String RUN_IDS = "open.run-ids";
   static final String EXECUTOR_PREFIX = "open.nodes.";
   private static final Duration ORPHAN_SWEEP = Duration.ofSeconds(2);
+  /** How much longer than the retention a run's own values live while it is unfinished. */
+  static final Duration UNFINISHED_TTL = Duration.ofDays(7);
 
   private final HazelcastInstance hz;
   private final UUID self;
@@ -90,9 +93,12 @@ public final class ClusterExecutor implements AutoCloseable {
   private final ConcurrentMap<Long, Coordinated> coordinated = new ConcurrentHashMap<>();
   /** Orphaned runs seen by the last sweep: any member may take them over at the next one. */
   private final Set<Long> seenOrphans = ConcurrentHashMap.newKeySet();
-  private final UUID membershipListener;
-  private final UUID membersListener;
-  private final Thread sweeper;
+  private final IMap<String, byte[]> reports;
+  // Set by start(), released once closed and no run is coordinated here any more.
+  private UUID membershipListener;
+  private UUID membersListener;
+  private Thread sweeper;
+  private boolean listening;
   private volatile boolean closed;
 
   /** A run this member coordinates. */
@@ -136,26 +142,74 @@ public final class ClusterExecutor implements AutoCloseable {
     this.memoize = b.memoize;
     this.placement = new Placement(hz, codecs, maxRelocations);
     this.runs = hz.getMap(RunRecord.MAP);
+    this.reports = hz.getMap(RunRecord.REPORTS);
     this.members = hz.getMap(MemberInfo.MAP);
+  }
 
+  /**
+   * Starts serving: claims the instance, configures the executor that runs placed attempts,
+   * listens to members and publishes this one. Undoes what it did if a step fails, so that the
+   * instance stays free for another try.
+   */
+  private synchronized void start() {
     if (hz.getUserContext().putIfAbsent(USER_CONTEXT_KEY, this) != null) {
       throw new IllegalStateException("a ClusterExecutor already serves on Hazelcast instance '"
           + hz.getName() + "': build one per instance");
     }
-    // Pool size = capacity: a member runs at most that many nodes at once, whoever sends them.
-    hz.getConfig().addExecutorConfig(
-        new ExecutorConfig(executorName(capacity)).setPoolSize(capacity));
-    this.membershipListener = hz.getCluster().addMembershipListener(new Membership());
-    this.membersListener = members.addEntryListener(new MembersListener(), true);
-    for (Map.Entry<UUID, MemberInfo> entry : members.entrySet()) {
-      placement.update(entry.getKey(), entry.getValue());
+    try {
+      // Pool size = capacity: a member runs at most that many nodes at once, whoever sends them.
+      String executor = executorName(capacity);
+      try {
+        hz.getConfig().addExecutorConfig(new ExecutorConfig(executor).setPoolSize(capacity));
+      } catch (InvalidConfigurationException e) {
+        throw new IllegalStateException("the cluster already has an executor configuration '"
+            + executor + "' other than OPEN's (pool size " + capacity + "): leave that name to "
+            + "OPEN", e);
+      }
+      listening = true;
+      membershipListener = hz.getCluster().addMembershipListener(new Membership());
+      membersListener = members.addEntryListener(new MembersListener(), true);
+      for (Map.Entry<UUID, MemberInfo> entry : members.entrySet()) {
+        placement.update(entry.getKey(), entry.getValue());
+      }
+      MemberInfo mine = new MemberInfo(capacity, fingerprints);
+      members.set(self, mine);
+      placement.update(self, mine);
+      sweeper = Thread.ofVirtual().name("open-cluster-orphans").start(this::sweepOrphans);
+    } catch (RuntimeException e) {
+      closed = true;
+      stopListening();
+      hz.getUserContext().remove(USER_CONTEXT_KEY, this);
+      try {
+        members.delete(self);
+      } catch (RuntimeException alsoFailed) {
+        e.addSuppressed(alsoFailed);
+      }
+      throw e;
     }
-    MemberInfo mine = new MemberInfo(capacity, fingerprints);
-    members.set(self, mine);
-    placement.update(self, mine);
-    this.sweeper = Thread.ofVirtual().name("open-cluster-orphans").start(this::sweepOrphans);
     LOG.info("member {} serves DAGs {} with {} nodes at once", hz.getCluster().getLocalMember(),
         dags.keySet(), capacity);
+  }
+
+  /** Removes the listeners, once. */
+  private synchronized void stopListening() {
+    if (!listening) {
+      return;
+    }
+    listening = false;
+    if (sweeper != null) {
+      sweeper.interrupt();
+    }
+    try {
+      if (membersListener != null) {
+        members.removeEntryListener(membersListener);
+      }
+      if (membershipListener != null) {
+        hz.getCluster().removeMembershipListener(membershipListener);
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("removing listeners from an instance that is going away: {}", e.toString());
+    }
   }
 
   static String executorName(int capacity) {
@@ -216,7 +270,7 @@ public final class ClusterExecutor implements AutoCloseable {
     Dag def = dagNamed(dag);
     long id = hz.getFlakeIdGenerator(RUN_IDS).newId();
     RunRecord record = new RunRecord(id, dag, fingerprints.get(dag),
-        memoize ? "" : ClusterStore.runScope(id), self, 0, System.currentTimeMillis(), null);
+        memoize ? "" : ClusterStore.runScope(id), self, 0, System.currentTimeMillis(), false);
     runs.set(id, record);
     coordinate(record, def);
     return new ClusterRun(this, id, dag);
@@ -247,8 +301,9 @@ public final class ClusterExecutor implements AutoCloseable {
   }
 
   /**
-   * Stops serving: this member takes no more nodes or takeovers and forgets its listeners. Runs
-   * it coordinates go on (their nodes placed on other members); the Hazelcast instance stays up —
+   * Stops serving: this member takes no more nodes or takeovers, and attempts that arrive are
+   * sent back to be placed elsewhere. Runs it coordinates go on, their nodes placed on other
+   * members, and it keeps watching the cluster until they end; the Hazelcast instance stays up —
    * shut it down to leave the cluster.
    */
   @Override
@@ -257,14 +312,15 @@ public final class ClusterExecutor implements AutoCloseable {
       return;
     }
     closed = true;
-    sweeper.interrupt();
+    placement.update(self, null);
     try {
-      members.delete(self);
-      members.removeEntryListener(membersListener);
-      hz.getCluster().removeMembershipListener(membershipListener);
       hz.getUserContext().remove(USER_CONTEXT_KEY, this);
+      members.delete(self);
     } catch (RuntimeException e) {
       LOG.debug("closing on an instance that is going away: {}", e.toString());
+    }
+    if (coordinated.isEmpty()) {
+      stopListening();
     }
   }
 
@@ -279,9 +335,9 @@ public final class ClusterExecutor implements AutoCloseable {
 
   private void coordinate(RunRecord record, Dag dag) {
     ConcurrentMap<String, Integer> moved = new ConcurrentHashMap<>();
-    // A run's own values live as long as the run is remembered; memoized ones until evicted.
-    ClusterStore store = new ClusterStore(hz, record.scope(),
-        record.scope().isEmpty() ? 0 : retention.toMillis());
+    // A run's own values live until a week after their last write while the run goes on (if
+    // nobody finishes it), and its retention after it ended; memoized ones until evicted.
+    ClusterStore store = new ClusterStore(hz, record.scope(), retention.plus(UNFINISHED_TTL));
     DagExecutor.Builder b = settings.toBuilder()
         .withResultStore(store)
         .withTaskPlacement(placement.forRun(record.id(), fingerprints.get(dag.name()), moved));
@@ -290,38 +346,62 @@ public final class ClusterExecutor implements AutoCloseable {
     }
     CompletableFuture<RunReport> done = new CompletableFuture<>();
     Execution execution = b.build().start(dag);
-    coordinated.put(record.id(), new Coordinated(record, execution, done, moved));
-    execution.completion().whenComplete((local, error) -> finish(record, local, moved, done));
+    Coordinated run = new Coordinated(record, execution, done, moved);
+    coordinated.put(record.id(), run);
+    execution.completion().whenComplete((local, error) -> finish(run, local, store));
   }
 
-  private void finish(RunRecord record, RunReport local, Map<String, Integer> moved,
-      CompletableFuture<RunReport> done) {
+  private void finish(Coordinated run, RunReport local, ClusterStore store) {
+    RunRecord record = run.record();
+    Map<String, Integer> moved = run.relocations();
     RunReport report = RunReport.of(local.dag(), record.id(), local.status(),
         Instant.ofEpochMilli(record.startedAtMillis()), local.finishedAt(),
         local.failure().orElse(null), local.nodes(), keptValues(local));
     try {
       record(record, ReportCodec.encode(report, codecs, moved));
     } finally {
-      done.complete(report);
-      coordinated.remove(record.id());
+      run.done().complete(report);
+      coordinated.remove(record.id(), run);
+      if (closed && coordinated.isEmpty()) {
+        stopListening();
+      }
+    }
+    if (!record.scope().isEmpty()) {
+      try {
+        store.expireIn(retention);
+      } catch (RuntimeException e) {
+        LOG.warn("the values of run {} keep their safety expiry ({}): {}", record.id(),
+            retention.plus(UNFINISHED_TTL), e.toString());
+      }
     }
   }
 
   /**
-   * Records a finished run's report in its record, which is what every other member waits for:
-   * retried for a minute while the cluster cannot take it (a partition migrating after a loss).
+   * Records a finished run's report, then marks its record finished, which is what every other
+   * member waits for: each retried for a minute while the cluster cannot take it (a partition
+   * migrating after a loss).
    */
   private void record(RunRecord record, byte[] report) {
+    Boolean finished = retried("record the report of run " + record.id(), () -> {
+      reports.set(record.reportKey(), report, retention.toMillis(), TimeUnit.MILLISECONDS);
+      return runs.executeOnKey(record.id(), new RunRecord.Finish(record.epoch()));
+    });
+    if (Boolean.FALSE.equals(finished)) {
+      LOG.warn("run {} of DAG '{}' was taken over by another member before this one finished "
+          + "it; the cluster keeps that member's report", record.id(), record.dag());
+      retried("drop a superseded report", () -> reports.remove(record.reportKey()));
+    } else if (finished != null) {
+      retried("set the retention of run " + record.id(),
+          () -> runs.setTtl(record.id(), retention.toMillis(), TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** Runs {@code action}, again every second for a minute while it fails; null if it never did. */
+  private <T> T retried(String what, Supplier<T> action) {
     RuntimeException last = null;
     for (int attempt = 0; attempt < 60 && hz.getLifecycleService().isRunning(); attempt++) {
       try {
-        if (runs.executeOnKey(record.id(), new RunRecord.Finish(record.epoch(), report))) {
-          runs.setTtl(record.id(), retention.toMillis(), TimeUnit.MILLISECONDS);
-        } else {
-          LOG.warn("run {} of DAG '{}' was taken over by another member before this one finished "
-              + "it; the cluster keeps that member's report", record.id(), record.dag());
-        }
-        return;
+        return action.get();
       } catch (RuntimeException e) {
         last = e;
         try {
@@ -332,8 +412,8 @@ public final class ClusterExecutor implements AutoCloseable {
         }
       }
     }
-    LOG.error("could not record the report of run {} in the cluster; members waiting for it "
-        + "elsewhere will not see it", record.id(), last);
+    LOG.error("could not {} in the cluster", what, last);
+    return null;
   }
 
   private static Map<String, Object> keptValues(RunReport report) {
@@ -378,7 +458,13 @@ public final class ClusterExecutor implements AutoCloseable {
     @Override
     public void memberAdded(MembershipEvent event) {
       UUID uuid = event.getMember().getUuid();
-      Thread.ofVirtual().start(() -> placement.update(uuid, members.get(uuid)));
+      Thread.ofVirtual().start(() -> {
+        // Only adds: a member that has not published yet does so later (entryAdded).
+        MemberInfo info = members.get(uuid);
+        if (info != null) {
+          placement.update(uuid, info);
+        }
+      });
     }
 
     @Override
@@ -485,6 +571,10 @@ public final class ClusterExecutor implements AutoCloseable {
 
   IMap<Long, RunRecord> runs() {
     return runs;
+  }
+
+  IMap<String, byte[]> reports() {
+    return reports;
   }
 
   ValueCodecs codecs() {
@@ -696,7 +786,9 @@ public final class ClusterExecutor implements AutoCloseable {
       if (suppliers.isEmpty()) {
         throw new IllegalStateException("register at least one DAG with withDag");
       }
-      return new ClusterExecutor(this);
+      ClusterExecutor executor = new ClusterExecutor(this);
+      executor.start();
+      return executor;
     }
   }
 }

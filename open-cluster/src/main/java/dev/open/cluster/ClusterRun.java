@@ -176,8 +176,13 @@ public final class ClusterRun {
         }
       }
       RunRecord record = finished.join();
-      ReportCodec.Decoded result = ReportCodec.decode(record.report(),
-          cluster.dagNamed(record.dag()), cluster.codecs());
+      byte[] report = cluster.reports().get(record.reportKey());
+      if (report == null) {
+        throw new IllegalStateException("the report of run " + id + " is gone (both copies "
+            + "lost, or forgotten after its retention)");
+      }
+      ReportCodec.Decoded result = ReportCodec.decode(report, cluster.dagNamed(record.dag()),
+          cluster.codecs());
       decoded = result;
       return result;
     } finally {

@@ -7,10 +7,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.core.HazelcastInstance;
@@ -28,8 +31,8 @@ import dev.open.dag.store.StoredValue;
  * entry and its synchronous backups.
  *
  * <p>Keys are {@code scope/hex}: a run's own scope ({@code run-<id>}) keeps its values apart from
- * every other run's — enough for a takeover, which reuses them — and they expire with the run's
- * retention; the empty scope is shared by the runs of every member that asks for memoization,
+ * every other run's — enough for a takeover, which reuses them — and they expire once the run has
+ * ended and its retention passed; the empty scope is shared by the runs of every member that asks for memoization,
  * and its entries stay until Hazelcast's map configuration evicts them.
  *
  * <p>An entry is {@code [codec id, length-prefixed UTF-8][content hash, 64 ASCII hex digits]
@@ -45,14 +48,28 @@ final class ClusterStore implements ResultStore {
   private final IMap<String, byte[]> values;
   private final IMap<String, byte[]> recipes;
   private final String scope;
-  /** How long entries live, in ms; 0 for the map's own configuration. */
+  /** How long entries live while their run goes on, in ms; 0 for the map's own configuration. */
   private final long ttlMillis;
+  /** The keys of a run's own scope this store wrote or read: they expire when the run ends. */
+  private final Set<String> touched = ConcurrentHashMap.newKeySet();
 
-  ClusterStore(HazelcastInstance hz, String scope, long ttlMillis) {
+  /**
+   * The store of a run's values in {@code scope}. A run's own values live {@code ttl} from
+   * their last write, a safety net for a run nobody finishes, until {@link #expireIn} shortens
+   * that when the run ends.
+   */
+  ClusterStore(HazelcastInstance hz, String scope, Duration ttl) {
     this.values = hz.getMap(VALUES);
     this.recipes = hz.getMap(RECIPES);
     this.scope = scope;
-    this.ttlMillis = ttlMillis;
+    this.ttlMillis = scope.isEmpty() ? 0 : ttl.toMillis();
+  }
+
+  /** Makes every entry of a run's own scope this store touched expire {@code retention} from now. */
+  void expireIn(Duration retention) {
+    for (String key : touched) {
+      values.setTtl(key, retention.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** The scope of run {@code id}'s values when it does not memoize across runs. */
@@ -62,9 +79,13 @@ final class ClusterStore implements ResultStore {
 
   @Override
   public Optional<StoredValue> load(CacheKey key) {
-    byte[] entry = values.get(scope + '/' + key.hex());
+    String name = scope + '/' + key.hex();
+    byte[] entry = values.get(name);
     if (entry == null) {
       return Optional.empty();
+    }
+    if (ttlMillis > 0) {
+      touched.add(name);
     }
     ByteBuffer in = ByteBuffer.wrap(entry);
     int codecLength = Short.toUnsignedInt(in.getShort());
@@ -89,7 +110,11 @@ final class ClusterStore implements ResultStore {
     for (ByteBuffer part : value.parts()) {
       out.put(part.duplicate());
     }
-    put(values, scope + '/' + key.hex(), out.array());
+    String name = scope + '/' + key.hex();
+    put(values, name, out.array());
+    if (ttlMillis > 0) {
+      touched.add(name);
+    }
   }
 
   @Override

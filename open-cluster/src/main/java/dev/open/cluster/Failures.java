@@ -36,10 +36,17 @@ final class Failures {
 
   private Failures() {}
 
+  /**
+   * Serializes {@code t}, or its {@link RemoteTaskException} stand-in when it cannot be written,
+   * or could not be read back through the filter (a field of an application type, say): what
+   * arrives always keeps the original class name and message.
+   */
   static byte[] encode(Throwable t) {
     try {
-      return serialize(t);
-    } catch (IOException | RuntimeException e) {
+      byte[] bytes = serialize(t);
+      readBack(bytes);
+      return bytes;
+    } catch (IOException | ClassNotFoundException | RuntimeException e) {
       try {
         return serialize(RemoteTaskException.of(t));
       } catch (IOException unexpected) {
@@ -49,12 +56,18 @@ final class Failures {
   }
 
   static Throwable decode(byte[] bytes) {
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-      in.setObjectInputFilter(FILTER);
-      return (Throwable) in.readObject();
+    try {
+      return readBack(bytes);
     } catch (IOException | ClassNotFoundException | ClassCastException e) {
       return new RemoteTaskException(e.getClass().getName(),
           "an exception from another member could not be read here: " + e.getMessage(), null);
+    }
+  }
+
+  private static Throwable readBack(byte[] bytes) throws IOException, ClassNotFoundException {
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+      in.setObjectInputFilter(FILTER);
+      return (Throwable) in.readObject();
     }
   }
 

@@ -5,6 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -47,12 +50,17 @@ final class Placement {
   /** Guarded by lock. */
   private final Map<UUID, Slot> slots = new LinkedHashMap<>();
 
-  /** A member as a place for attempts. Mutable fields guarded by the placement's lock. */
+  /**
+   * A member as a place for attempts. Mutable fields guarded by the placement's lock. A member
+   * that left, or stopped serving, while attempts were in flight there stays until they are back
+   * ({@code gone}), so that its count survives a return.
+   */
   static final class Slot {
     final Member member;
     MemberInfo info;
     int inFlight;
     long placed;
+    boolean gone;
 
     Slot(Member member, MemberInfo info) {
       this.member = member;
@@ -85,15 +93,18 @@ final class Placement {
     }
     lock.lock();
     try {
+      Slot slot = slots.get(uuid);
       if (info == null) {
-        slots.remove(uuid);
-      } else {
-        Slot slot = slots.get(uuid);
-        if (slot == null) {
-          slots.put(uuid, new Slot(member, info));
-        } else {
-          slot.info = info;
+        if (slot != null && slot.inFlight == 0) {
+          slots.remove(uuid);
+        } else if (slot != null) {
+          slot.gone = true;
         }
+      } else if (slot == null) {
+        slots.put(uuid, new Slot(member, info));
+      } else {
+        slot.info = info;
+        slot.gone = false;
       }
       changed.signalAll();
     } finally {
@@ -138,14 +149,16 @@ final class Placement {
         Future<NodeTask.Reply> future =
             hz.getExecutorService(slot.executor()).submitToMember(call, slot.member);
         try {
-          reply = future.get();
+          // Hazelcast's own get() parks again when interrupted: wait on a future that does not.
+          reply = interruptible(future).get();
         } catch (InterruptedException e) {
-          future.cancel(true); // a timeout or a cancelled run: stop the task where it runs
+          // A timeout or a cancelled run: stop the task where it runs. Hazelcast's cancel waits
+          // for the member's answer, so it is sent from a thread of its own.
+          Thread.ofVirtual().start(() -> future.cancel(true));
           throw e;
         }
       } catch (ExecutionException e) {
-        // Hazelcast throws MemberLeftException (an ExecutionException) itself, and wraps others.
-        Throwable cause = e instanceof MemberLeftException ? e : e.getCause();
+        Throwable cause = e.getCause();
         if (!isMemberLoss(cause)) {
           throw new IllegalStateException("member " + slot.member.getAddress() + " could not run "
               + call + ": " + cause, cause);
@@ -160,9 +173,11 @@ final class Placement {
       }
       if (lost != null) {
         if (++relocations > maxRelocations) {
+          // The cause as a stand-in: Hazelcast's exceptions hold types that other members'
+          // reports do not read back (Failures), and the report should keep this exception.
           throw new MemberLostException(label + " lost its member " + relocations + " times "
               + "(at most " + maxRelocations + " relocations per attempt), the last "
-              + slot.member.getAddress(), lost);
+              + slot.member.getAddress(), RemoteTaskException.of(lost));
         }
         moved.merge(label, 1, Integer::sum);
         LOG.warn("member {} left while running {} of run {}; placing it again ({} of at most {})",
@@ -178,6 +193,33 @@ final class Placement {
       }
       return reply.value().decode(codecs);
     }
+  }
+
+  /** A future completed with {@code future}'s outcome whose {@code get} answers interrupts. */
+  @SuppressWarnings("unchecked")
+  private static <T> CompletableFuture<T> interruptible(Future<T> future) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    if (future instanceof CompletionStage<?> stage) { // what Hazelcast 5 returns
+      ((CompletionStage<T>) stage).whenComplete((value, error) -> {
+        if (error == null) {
+          done.complete(value);
+        } else {
+          done.completeExceptionally(error instanceof CompletionException && error.getCause() != null
+              ? error.getCause() : error);
+        }
+      });
+    } else {
+      Thread.ofVirtual().start(() -> {
+        try {
+          done.complete(future.get());
+        } catch (ExecutionException e) {
+          done.completeExceptionally(e instanceof MemberLeftException ? e : e.getCause());
+        } catch (InterruptedException | RuntimeException e) {
+          done.completeExceptionally(e);
+        }
+      });
+    }
+    return done;
   }
 
   private static boolean isMemberLoss(Throwable t) {
@@ -198,7 +240,7 @@ final class Placement {
         Slot best = null;
         boolean served = false;
         for (Slot slot : slots.values()) {
-          if (!fingerprint.equals(slot.info.dags().get(dag))) {
+          if (slot.gone || !fingerprint.equals(slot.info.dags().get(dag))) {
             continue;
           }
           served = true;
@@ -228,7 +270,9 @@ final class Placement {
   private void release(Slot slot) {
     lock.lock();
     try {
-      slot.inFlight--;
+      if (--slot.inFlight == 0 && slot.gone) {
+        slots.remove(slot.member.getUuid(), slot);
+      }
       changed.signalAll();
     } finally {
       lock.unlock();

@@ -8,9 +8,11 @@ import com.hazelcast.map.EntryProcessor;
 
 /**
  * A cluster run as every member sees it, in the {@code IMap} {@value #MAP} under its id: its DAG,
- * the member coordinating it and how often it changed hands, and, once finished, its encoded
- * report. Changed only by entry processors, which compare the epoch on the partition's own thread:
- * so of several members trying to take a run over, exactly one succeeds.
+ * the member coordinating it, how often it changed hands and whether it finished. Its encoded
+ * report lives apart, in {@value #REPORTS} under {@link #reportKey} — so that the records every
+ * member sweeps for orphans stay small. Changed only by entry processors, which compare the
+ * epoch on the partition's own thread: so of several members trying to take a run over, exactly
+ * one succeeds, and only the coordinator of the last epoch finishes the run.
  *
  * @param id the run's id
  * @param dag the DAG's name
@@ -20,14 +22,16 @@ import com.hazelcast.map.EntryProcessor;
  * @param coordinator the member coordinating the run
  * @param epoch 0 for the member that started it, +1 for each takeover
  * @param startedAtMillis when the run started, in epoch milliseconds
- * @param report the encoded final report ({@link ReportCodec}); null while the run goes on
+ * @param finished whether the run has finished; its report is then under {@link #reportKey}
  */
 record RunRecord(long id, String dag, String fingerprint, String scope, UUID coordinator,
-    int epoch, long startedAtMillis, byte[] report) implements Serializable {
+    int epoch, long startedAtMillis, boolean finished) implements Serializable {
   static final String MAP = "open.runs";
+  static final String REPORTS = "open.reports";
 
-  boolean finished() {
-    return report != null;
+  /** The key of the report of this record's epoch in {@value #REPORTS}. */
+  String reportKey() {
+    return id + ":" + epoch;
   }
 
   /** Makes {@code member} the coordinator if the record is still at {@code epoch}, unfinished. */
@@ -39,14 +43,17 @@ record RunRecord(long id, String dag, String fingerprint, String scope, UUID coo
         return null;
       }
       RunRecord mine = new RunRecord(r.id(), r.dag(), r.fingerprint(), r.scope(), member,
-          epoch + 1, r.startedAtMillis(), null);
+          epoch + 1, r.startedAtMillis(), false);
       entry.setValue(mine);
       return mine;
     }
   }
 
-  /** Records the report if the record is still at {@code epoch}: the coordinator's last word. */
-  record Finish(int epoch, byte[] report) implements EntryProcessor<Long, RunRecord, Boolean> {
+  /**
+   * Marks the run finished if the record is still at {@code epoch}: the coordinator's last word,
+   * said after it stored its report.
+   */
+  record Finish(int epoch) implements EntryProcessor<Long, RunRecord, Boolean> {
     @Override
     public Boolean process(Map.Entry<Long, RunRecord> entry) {
       RunRecord r = entry.getValue();
@@ -54,7 +61,7 @@ record RunRecord(long id, String dag, String fingerprint, String scope, UUID coo
         return false;
       }
       entry.setValue(new RunRecord(r.id(), r.dag(), r.fingerprint(), r.scope(), r.coordinator(),
-          epoch, r.startedAtMillis(), report));
+          epoch, r.startedAtMillis(), true));
       return true;
     }
   }

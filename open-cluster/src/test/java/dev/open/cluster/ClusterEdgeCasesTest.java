@@ -23,9 +23,13 @@ import dev.open.dag.DagBuilder;
 import dev.open.dag.RunReport;
 import dev.open.dag.RunStatus;
 
-/** Failing tests for defects found in review of open-cluster; each names its defect. */
+/**
+ * Edge cases found by a stranger's review of open-cluster. Each test failed before its fix; its
+ * comment describes the defect it caught (in the past tense of the code, the present tense of
+ * the comment), so that the test's reason stays readable.
+ */
 @Timeout(60)
-class ReviewFindingsTest {
+class ClusterEdgeCasesTest {
   private List<HazelcastInstance> members = new ArrayList<>();
   private final List<ClusterExecutor> executors = new ArrayList<>();
 
