@@ -1,0 +1,190 @@
+package dev.open.bench.cluster;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import dev.open.cluster.ClusterRun;
+
+/**
+ * The time from a member's death to its nodes running elsewhere. A 3-member cluster runs {@link
+ * BenchDags#failover}: {@value #NODES} long nodes spread over the members, each logging its
+ * start with its process id and the wall clock. Once all have started, the member process that
+ * runs the most of them is killed — with SIGKILL (the process is gone: its peers' connections
+ * close at once) or with SIGSTOP (a frozen host: the connections stay open, only missing
+ * heartbeats tell) — and the benchmark reads the log until each of the victim's nodes has
+ * started on another member. It then kills the victim if it is only stopped, starts a new member
+ * process in its place and lets the run finish, which must succeed.
+ *
+ * <p>Under Hazelcast's defaults, and under shorter heartbeat settings, each in a cluster of its
+ * own. The connection monitor's fault count matters only when connections close (SIGKILL), so
+ * the set lowering it is tried with SIGKILL alone. SIGSTOP under the defaults waits for the
+ * 60 s heartbeat timeout: it runs only with {@code --slow}.
+ */
+final class Failover {
+  static final int NODES = 6;
+  private static final int MEMBERS = 3;
+  /** Longer than any detection: SIGSTOP under the defaults takes a minute and more. */
+  private static final Duration DETECTION_LIMIT = Duration.ofMinutes(3);
+  private static final String HEARTBEAT = "hazelcast.heartbeat.interval.seconds";
+  private static final String NO_HEARTBEAT = "hazelcast.max.no.heartbeat.seconds";
+  private static final String FAULTS = "hazelcast.connection.monitor.max.faults";
+
+  private Failover() {}
+
+  /** Hazelcast's failure-detection settings under test, and the signals to try them with. */
+  private record Detection(String label, Map<String, String> properties, List<Signal> signals) {}
+
+  /** How the victim dies. */
+  private enum Signal {
+    SIGKILL {
+      @Override
+      void send(Process process) {
+        process.destroyForcibly();
+      }
+    },
+    SIGSTOP {
+      @Override
+      void send(Process process) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid()))
+            .inheritIO().start().waitFor();
+        if (exit != 0) {
+          throw new IllegalStateException("kill -STOP " + process.pid() + " exited with " + exit);
+        }
+      }
+    };
+
+    abstract void send(Process process) throws IOException, InterruptedException;
+  }
+
+  /** One node's start, as logged: {@code start,NODE,PID,EPOCH_MILLIS}. */
+  private record Start(String node, long pid, long millis) {
+    static Start parse(String line) {
+      String[] f = line.split(",");
+      return new Start(f[1], Long.parseLong(f[2]), Long.parseLong(f[3]));
+    }
+  }
+
+  /**
+   * One kill: milliseconds from it to the first and to the last of the victim's nodes starting
+   * elsewhere, how many nodes the victim had, and the relocations the run counted.
+   */
+  private record Trial(long firstMillis, long allMillis, int moved, int relocations) {}
+
+  static void run(Options options, Params params, String name, Path stderr, PrintStream out)
+      throws Exception {
+    List<Detection> settings = List.of(
+        new Detection("defaults", Map.of(),
+            options.slow() ? List.of(Signal.SIGKILL, Signal.SIGSTOP) : List.of(Signal.SIGKILL)),
+        new Detection("heartbeat 1 s, no-heartbeat 5 s", Map.of(HEARTBEAT, "1",
+            NO_HEARTBEAT, "5"), List.of(Signal.SIGKILL, Signal.SIGSTOP)),
+        new Detection("heartbeat 1 s, no-heartbeat 5 s, faults 1", Map.of(HEARTBEAT, "1",
+            NO_HEARTBEAT, "5", FAULTS, "1"), List.of(Signal.SIGKILL)));
+    out.printf(Locale.ROOT, "%nfailover: ms from killing a member process to its nodes starting "
+        + "on another member; %d members, %d nodes of %d ms, %d trials per case%n", MEMBERS,
+        NODES, params.failoverMillis(), options.trials());
+    out.println("settings                                    signal   trials  first_ms: min  "
+        + "median     max  all_ms: median  moved  relocations");
+    for (int s = 0; s < settings.size(); s++) {
+      Detection detection = settings.get(s);
+      try (LocalCluster cluster = LocalCluster.start(name + "-" + s, MEMBERS, options.slots(),
+          detection.properties(), params, stderr)) {
+        for (Signal signal : detection.signals()) {
+          List<Trial> trials = new ArrayList<>();
+          for (int t = 0; t < options.trials(); t++) {
+            trials.add(trial(cluster, signal, params.log()));
+          }
+          row(out, detection.label(), signal, trials);
+        }
+      }
+    }
+    if (!options.slow()) {
+      out.printf("%-42s  %-7s  not run: add --slow (60 s or more per trial)%n", "defaults",
+          Signal.SIGSTOP);
+    }
+  }
+
+  private static Trial trial(LocalCluster cluster, Signal signal, Path log) throws Exception {
+    long offset = Files.size(log);
+    ClusterRun run = cluster.executor().start(BenchDags.FAILOVER);
+    Map<String, Start> started = awaitStarts(log, offset, s -> true, NODES);
+    Process victim = busiest(cluster.processes(), started);
+    List<String> nodes = started.values().stream().filter(s -> s.pid() == victim.pid())
+        .map(Start::node).toList();
+    long killedAt = System.currentTimeMillis();
+    signal.send(victim);
+    Map<String, Start> moved = awaitStarts(log, offset,
+        s -> nodes.contains(s.node()) && s.pid() != victim.pid(), nodes.size());
+    cluster.remove(victim);
+    cluster.add();
+    BenchDags.checked(run.await());
+    long first = moved.values().stream().mapToLong(Start::millis).min().orElseThrow();
+    long last = moved.values().stream().mapToLong(Start::millis).max().orElseThrow();
+    return new Trial(first - killedAt, last - killedAt, nodes.size(),
+        run.relocations().values().stream().mapToInt(Integer::intValue).sum());
+  }
+
+  /** The member process that started the most nodes. */
+  private static Process busiest(List<Process> processes, Map<String, Start> started) {
+    Process busiest = null;
+    long most = 0;
+    for (Process process : processes) {
+      long count = started.values().stream().filter(s -> s.pid() == process.pid()).count();
+      if (count > most) {
+        busiest = process;
+        most = count;
+      }
+    }
+    if (busiest == null) {
+      throw new IllegalStateException("no member process runs a node: " + started.values());
+    }
+    return busiest;
+  }
+
+  /**
+   * Reads the log from {@code offset} until {@code count} nodes have a start that {@code which}
+   * accepts; returns the first such start of each.
+   */
+  private static Map<String, Start> awaitStarts(Path log, long offset, Predicate<Start> which,
+      int count) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + DETECTION_LIMIT.toNanos();
+    while (true) {
+      Map<String, Start> found = new LinkedHashMap<>();
+      byte[] bytes = Files.readAllBytes(log);
+      String text = new String(bytes, (int) offset, bytes.length - (int) offset,
+          StandardCharsets.US_ASCII);
+      for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) {
+        Start start = Start.parse(line);
+        if (which.test(start)) {
+          found.putIfAbsent(start.node(), start);
+        }
+      }
+      if (found.size() >= count) {
+        return found;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("after " + DETECTION_LIMIT.toMinutes() + " min, only "
+            + found.size() + " of " + count + " nodes started as awaited: " + found.values());
+      }
+      Thread.sleep(2); // the log has the times; polling only notices them
+    }
+  }
+
+  private static void row(PrintStream out, String settings, Signal signal, List<Trial> trials) {
+    long[] first = trials.stream().mapToLong(Trial::firstMillis).sorted().toArray();
+    long[] all = trials.stream().mapToLong(Trial::allMillis).sorted().toArray();
+    out.printf(Locale.ROOT, "%-42s  %-7s  %6d  %13d  %6d  %6d  %14d  %5d  %11d%n", settings,
+        signal, trials.size(), first[0], first[first.length / 2], first[first.length - 1],
+        all[all.length / 2], trials.stream().mapToInt(Trial::moved).sum(),
+        trials.stream().mapToInt(Trial::relocations).sum());
+  }
+}
