@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.open.cluster.ClusterExecutor;
@@ -120,15 +121,24 @@ final class BenchDags {
    * @throws IllegalStateException otherwise, saying what happened
    */
   static RunReport checked(RunReport report) {
-    if (!report.succeeded()) {
-      throw new IllegalStateException("a run of '" + report.dag().name() + "' "
-          + report.status() + ": " + report.failure().map(Throwable::toString).orElse(""));
-    }
-    if (report.count(NodeStatus.CACHED) > 0) {
-      throw new IllegalStateException("a run of '" + report.dag().name() + "' found "
-          + report.count(NodeStatus.CACHED) + " nodes in the result store: it did not run them");
+    Optional<String> problem = problem(report);
+    if (problem.isPresent()) {
+      throw new IllegalStateException(problem.get());
     }
     return report;
+  }
+
+  /** Says what went wrong if the run of {@code report} did not succeed or ran not every node. */
+  static Optional<String> problem(RunReport report) {
+    if (!report.succeeded()) {
+      return Optional.of("a run of '" + report.dag().name() + "' " + report.status() + ": "
+          + report.failure().map(Throwable::toString).orElse(""));
+    }
+    if (report.count(NodeStatus.CACHED) > 0) {
+      return Optional.of("a run of '" + report.dag().name() + "' found "
+          + report.count(NodeStatus.CACHED) + " nodes in the result store: it did not run them");
+    }
+    return Optional.empty();
   }
 
   /** One write with O_APPEND, so that the lines of concurrent members never interleave. */

@@ -43,6 +43,7 @@ public final class ClusterTiming {
     Path log = Files.createFile(dir.resolve("starts.log"));
     Path stderr = Files.createFile(dir.resolve("members.log"));
     Params params = options.params(log);
+    boolean succeeded = true;
     try {
       if (options.runs("overhead")) {
         Overhead.run(options, params, name + "-overhead", stderr, out);
@@ -51,12 +52,17 @@ public final class ClusterTiming {
         Scaling.run(options, params, name + "-scaling", stderr, out);
       }
       if (options.runs("failover")) {
-        Failover.run(options, params, name + "-failover", stderr, out);
+        succeeded = Failover.run(options, params, name + "-failover", stderr, out);
       }
     } catch (IllegalStateException e) {
       out.flush();
       System.err.println("error: " + e.getMessage());
       System.err.println("the member processes' stderr is kept in " + stderr);
+      return 1;
+    }
+    if (!succeeded) {
+      System.err.println("a failover run failed; the member processes' stderr is kept in "
+          + stderr);
       return 1;
     }
     for (Path file : List.of(log, stderr, dir)) {

@@ -7,13 +7,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 import dev.open.cluster.ClusterRun;
+import dev.open.dag.RunReport;
 
 /**
  * The time from a member's death to its nodes running elsewhere. A 3-member cluster runs {@link
@@ -22,8 +26,9 @@ import dev.open.cluster.ClusterRun;
  * runs the most of them is killed — with SIGKILL (the process is gone: its peers' connections
  * close at once) or with SIGSTOP (a frozen host: the connections stay open, only missing
  * heartbeats tell) — and the benchmark reads the log until each of the victim's nodes has
- * started on another member. It then kills the victim if it is only stopped, starts a new member
- * process in its place and lets the run finish, which must succeed.
+ * started on another member (or the run has ended). It then kills the victim if it is only
+ * stopped, starts a new member process in its place and lets the run finish, which should
+ * succeed: a run that fails is counted, said on stderr, and the command ends with status 1.
  *
  * <p>Under Hazelcast's defaults, and under shorter heartbeat settings, each in a cluster of its
  * own. The connection monitor's fault count matters only when connections close (SIGKILL), so
@@ -75,12 +80,17 @@ final class Failover {
   }
 
   /**
-   * One kill: milliseconds from it to the first and to the last of the victim's nodes starting
-   * elsewhere, how many nodes the victim had, and the relocations the run counted.
+   * One kill: the milliseconds from it to the start elsewhere of each of the victim's nodes that
+   * did start elsewhere, how many nodes the victim had, the relocations the run counted, and what
+   * went wrong with the run, if anything.
    */
-  private record Trial(long firstMillis, long allMillis, int moved, int relocations) {}
+  private record Trial(List<Long> moves, int victimNodes, int relocations,
+      Optional<String> problem) {}
 
-  static void run(Options options, Params params, String name, Path stderr, PrintStream out)
+  /**
+   * Runs every case; returns whether every run succeeded.
+   */
+  static boolean run(Options options, Params params, String name, Path stderr, PrintStream out)
       throws Exception {
     List<Detection> settings = List.of(
         new Detection("defaults", Map.of(),
@@ -93,7 +103,8 @@ final class Failover {
         + "on another member; %d members, %d nodes of %d ms, %d trials per case%n", MEMBERS,
         NODES, params.failoverMillis(), options.trials());
     out.println("settings                                    signal   trials  first_ms: min  "
-        + "median     max  all_ms: median  moved  relocations");
+        + "median     max  all_ms: median  moved  relocations  failed_runs");
+    boolean succeeded = true;
     for (int s = 0; s < settings.size(); s++) {
       Detection detection = settings.get(s);
       try (LocalCluster cluster = LocalCluster.start(name + "-" + s, MEMBERS, options.slots(),
@@ -101,7 +112,11 @@ final class Failover {
         for (Signal signal : detection.signals()) {
           List<Trial> trials = new ArrayList<>();
           for (int t = 0; t < options.trials(); t++) {
-            trials.add(trial(cluster, signal, params.log()));
+            Trial trial = trial(cluster, signal, params.log());
+            trial.problem().ifPresent(problem -> System.err.println("failover, "
+                + detection.label() + ", " + signal + ": " + problem));
+            succeeded &= trial.problem().isEmpty();
+            trials.add(trial);
           }
           row(out, detection.label(), signal, trials);
         }
@@ -111,26 +126,34 @@ final class Failover {
       out.printf("%-42s  %-7s  not run: add --slow (60 s or more per trial)%n", "defaults",
           Signal.SIGSTOP);
     }
+    return succeeded;
   }
 
   private static Trial trial(LocalCluster cluster, Signal signal, Path log) throws Exception {
     long offset = Files.size(log);
     ClusterRun run = cluster.executor().start(BenchDags.FAILOVER);
-    Map<String, Start> started = awaitStarts(log, offset, s -> true, NODES);
+    CompletableFuture<RunReport> done = new CompletableFuture<>();
+    Thread.ofVirtual().start(() -> {
+      try {
+        done.complete(run.await());
+      } catch (InterruptedException | RuntimeException e) {
+        done.completeExceptionally(e);
+      }
+    });
+    Map<String, Start> started = awaitStarts(log, offset, s -> true, NODES, done);
     Process victim = busiest(cluster.processes(), started);
     List<String> nodes = started.values().stream().filter(s -> s.pid() == victim.pid())
         .map(Start::node).toList();
     long killedAt = System.currentTimeMillis();
     signal.send(victim);
     Map<String, Start> moved = awaitStarts(log, offset,
-        s -> nodes.contains(s.node()) && s.pid() != victim.pid(), nodes.size());
+        s -> nodes.contains(s.node()) && s.pid() != victim.pid(), nodes.size(), done);
     cluster.remove(victim);
     cluster.add();
-    BenchDags.checked(run.await());
-    long first = moved.values().stream().mapToLong(Start::millis).min().orElseThrow();
-    long last = moved.values().stream().mapToLong(Start::millis).max().orElseThrow();
-    return new Trial(first - killedAt, last - killedAt, nodes.size(),
-        run.relocations().values().stream().mapToInt(Integer::intValue).sum());
+    RunReport report = done.get();
+    return new Trial(moved.values().stream().map(s -> s.millis() - killedAt).toList(),
+        nodes.size(), run.relocations().values().stream().mapToInt(Integer::intValue).sum(),
+        BenchDags.problem(report));
   }
 
   /** The member process that started the most nodes. */
@@ -152,12 +175,13 @@ final class Failover {
 
   /**
    * Reads the log from {@code offset} until {@code count} nodes have a start that {@code which}
-   * accepts; returns the first such start of each.
+   * accepts, or the run is {@code done}; returns the first such start of each.
    */
   private static Map<String, Start> awaitStarts(Path log, long offset, Predicate<Start> which,
-      int count) throws IOException, InterruptedException {
+      int count, CompletableFuture<RunReport> done) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + DETECTION_LIMIT.toNanos();
     while (true) {
+      boolean ended = done.isDone(); // read after: a start logged before the end is not missed
       Map<String, Start> found = new LinkedHashMap<>();
       byte[] bytes = Files.readAllBytes(log);
       String text = new String(bytes, (int) offset, bytes.length - (int) offset,
@@ -168,7 +192,7 @@ final class Failover {
           found.putIfAbsent(start.node(), start);
         }
       }
-      if (found.size() >= count) {
+      if (found.size() >= count || ended) {
         return found;
       }
       if (System.nanoTime() > deadline) {
@@ -179,12 +203,25 @@ final class Failover {
     }
   }
 
+  /**
+   * Prints a case: the first of the victim's nodes to start elsewhere and the last (in trials
+   * where all did), the nodes that did of those the victim had, relocations and failed runs.
+   */
   private static void row(PrintStream out, String settings, Signal signal, List<Trial> trials) {
-    long[] first = trials.stream().mapToLong(Trial::firstMillis).sorted().toArray();
-    long[] all = trials.stream().mapToLong(Trial::allMillis).sorted().toArray();
-    out.printf(Locale.ROOT, "%-42s  %-7s  %6d  %13d  %6d  %6d  %14d  %5d  %11d%n", settings,
-        signal, trials.size(), first[0], first[first.length / 2], first[first.length - 1],
-        all[all.length / 2], trials.stream().mapToInt(Trial::moved).sum(),
-        trials.stream().mapToInt(Trial::relocations).sum());
+    long[] first = trials.stream().filter(t -> !t.moves().isEmpty())
+        .mapToLong(t -> Collections.min(t.moves())).sorted().toArray();
+    long[] all = trials.stream().filter(t -> t.moves().size() == t.victimNodes())
+        .mapToLong(t -> Collections.max(t.moves())).sorted().toArray();
+    out.printf(Locale.ROOT, "%-42s  %-7s  %6d  %13s  %6s  %6s  %14s  %5s  %11d  %11d%n",
+        settings, signal, trials.size(), at(first, 0), at(first, first.length / 2),
+        at(first, first.length - 1), at(all, all.length / 2),
+        trials.stream().mapToInt(t -> t.moves().size()).sum() + "/"
+            + trials.stream().mapToInt(Trial::victimNodes).sum(),
+        trials.stream().mapToInt(Trial::relocations).sum(),
+        trials.stream().filter(t -> t.problem().isPresent()).count());
+  }
+
+  private static String at(long[] sorted, int i) {
+    return sorted.length == 0 ? "-" : Long.toString(sorted[i]);
   }
 }

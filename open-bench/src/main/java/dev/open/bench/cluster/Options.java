@@ -17,7 +17,7 @@ import java.util.Map;
  * @param chains parallel chains of sleeping nodes
  * @param depth nodes of each chain
  * @param sleepMillis how long each of them sleeps
- * @param repeats runs of the scaling DAG per cluster size, after one warm-up run
+ * @param repeats runs of the scaling DAG per cluster size, after as many warm-up runs
  * @param trials kills per failover case
  * @param nodeMillis how long each failover node sleeps
  * @param slow whether to run the failover case that takes a minute per trial
@@ -34,7 +34,7 @@ record Options(String part, int slots, int wide, int chain, int runs, int chains
         scaling:  --chains N    independent chains of sleeping nodes (24)
                   --depth N     nodes per chain (40)
                   --sleep-ms N  how long each node sleeps (20)
-                  --repeats N   runs per cluster size, median taken, after 1 warm-up run (3)
+                  --repeats N   runs per cluster size, median taken, after N warm-up runs (3)
         failover: --trials N    kills per case (3)
                   --node-ms N   how long each of the 6 nodes sleeps (3000)
                   --slow        also SIGSTOP under Hazelcast's defaults (60 s and more a trial)""";

@@ -23,14 +23,19 @@ import dev.open.dag.RunReport;
  * first, so the cluster's coordinator has run the DAG code once already; the member processes
  * have not); warm is the median of {@code runs} runs after {@code runs / 2} warm-up runs. Besides
  * the makespan, the CPU time all members used (for the local executor, this JVM) per node: on a
- * busy machine the makespan grows with the wait for a core, the CPU time much less.
+ * busy machine the makespan grows with the wait for a core, the CPU time much less. Linux counts
+ * it in 10 ms ticks: below {@value #MIN_CPU_MILLIS} ms in all, it is not shown.
  */
 final class Overhead {
   private static final int MEMBERS = 3;
+  private static final double MIN_CPU_MILLIS = 100;
 
   private Overhead() {}
 
-  /** A cold run and the median warm run, in milliseconds, and their CPU time per run. */
+  /**
+   * A cold run and the median warm run, in milliseconds, and their CPU time per run (NaN when
+   * too little to tell).
+   */
   private record Timing(double coldMillis, double coldCpuMillis, double warmMillis,
       double warmCpuMillis) {}
 
@@ -38,8 +43,8 @@ final class Overhead {
       throws Exception {
     out.printf(Locale.ROOT, "%noverhead: empty nodes, local DagExecutor vs a cluster of %d "
         + "members (%d nodes at once each); cold = first run, warm = median of %d runs after "
-        + "%d warm-up runs (CPU: their mean)%n", MEMBERS, options.slots(), options.runs(),
-        options.runs() / 2);
+        + "%d warm-up runs (CPU: their mean; - when under %.1f s in all)%n", MEMBERS,
+        options.slots(), options.runs(), options.runs() / 2, MIN_CPU_MILLIS / 1000);
     out.println("shape  nodes  executor            run   makespan_ms  us/node  vs_local  "
         + "cpu_us/node");
     try (LocalCluster cluster = LocalCluster.start(name, MEMBERS, options.slots(), Map.of(),
@@ -65,7 +70,7 @@ final class Overhead {
   private static Timing time(Supplier<RunReport> run, LongSupplier cpu, int runs) {
     long cpu0 = cpu.getAsLong();
     double cold = millis(run);
-    double coldCpu = (cpu.getAsLong() - cpu0) / 1e6;
+    double coldCpu = cpuMillis(cpu.getAsLong() - cpu0, 1);
     for (int i = 0; i < runs / 2; i++) {
       millis(run);
     }
@@ -74,9 +79,14 @@ final class Overhead {
     for (int i = 0; i < runs; i++) {
       warm[i] = millis(run);
     }
-    double warmCpu = (cpu.getAsLong() - cpu0) / 1e6 / runs;
+    double warmCpu = cpuMillis(cpu.getAsLong() - cpu0, runs);
     Arrays.sort(warm);
     return new Timing(cold, coldCpu, warm[runs / 2], warmCpu);
+  }
+
+  private static double cpuMillis(long nanos, int runs) {
+    double millis = nanos / 1e6;
+    return millis < MIN_CPU_MILLIS ? Double.NaN : millis / runs;
   }
 
   private static double millis(Supplier<RunReport> run) {
@@ -95,8 +105,9 @@ final class Overhead {
   private static void line(PrintStream out, Dag dag, String executor, String run, double millis,
       double localMillis, double cpuMillis) {
     int nodes = dag.size();
-    out.printf(Locale.ROOT, "%-5s  %5d  %-18s  %-4s  %11.1f  %7.1f  %7.1f×  %11.1f%n",
-        dag.name(), nodes, executor, run, millis, millis * 1000 / nodes, millis / localMillis,
-        cpuMillis * 1000 / nodes);
+    String cpu = Double.isNaN(cpuMillis) ? "-"
+        : String.format(Locale.ROOT, "%.1f", cpuMillis * 1000 / nodes);
+    out.printf(Locale.ROOT, "%-5s  %5d  %-18s  %-4s  %11.1f  %7.1f  %7.1f×  %11s%n",
+        dag.name(), nodes, executor, run, millis, millis * 1000 / nodes, millis / localMillis, cpu);
   }
 }

@@ -11,7 +11,8 @@ import dev.open.dag.RunReport;
 /**
  * Capacity: nodes that wait ({@link BenchDags#sleepers}) on a cluster of 1, then 2, then 3
  * members, each running {@code slots} nodes at once. The one cluster grows a member process at a
- * time; at each size one warm-up run, then the median of {@code repeats} runs. The bound is what
+ * time; at each size {@code repeats} warm-up runs (the new member process compiles its hot code
+ * meanwhile), then the median of {@code repeats} runs. The bound is what
  * the slots allow: the total sleep over all slots, or one chain's sleep if that is longer. The
  * CPU time of all members per node, and as a share of all processors over the makespan (their
  * mean over the measured runs), tell whether the members wait for a core: they share this
@@ -29,9 +30,9 @@ final class Scaling {
       throws Exception {
     int nodes = params.chains() * params.depth();
     out.printf(Locale.ROOT, "%nscaling: %d chains of %d nodes sleeping %d ms (%d nodes after the "
-        + "nonce), %d nodes at once per member; median of %d runs after 1 warm-up run%n",
-        params.chains(), params.depth(), params.sleepMillis(), nodes, options.slots(),
-        options.repeats());
+        + "nonce), %d nodes at once per member; median of %d runs after as many warm-up runs "
+        + "(CPU: their mean)%n", params.chains(), params.depth(), params.sleepMillis(), nodes,
+        options.slots(), options.repeats(), options.repeats());
     out.println("members  slots  makespan_s  bound_s  nodes/s  speedup  ideal  cpu_us/node  "
         + "cpu_busy");
     try (LocalCluster cluster = LocalCluster.start(name, 1, options.slots(), Map.of(), params,
@@ -57,7 +58,9 @@ final class Scaling {
   }
 
   private static Timing median(LocalCluster cluster, int repeats) {
-    seconds(cluster);
+    for (int i = 0; i < repeats; i++) {
+      seconds(cluster);
+    }
     double[] seconds = new double[repeats];
     long cpu0 = cluster.cpuNanos();
     for (int i = 0; i < repeats; i++) {
