@@ -102,6 +102,9 @@ final class Failover {
     out.printf(Locale.ROOT, "%nfailover: ms from killing a member process to its nodes starting "
         + "on another member; %d members, %d nodes of %d ms, %d trials per case%n", MEMBERS,
         NODES, params.failoverMillis(), options.trials());
+    out.println("(defaults: a heartbeat every 5 s; a member dropped after 60 s without one, or "
+        + "after more than 3 connection faults, counted at most every 100 ms; the other settings "
+        + "change what they name)");
     out.println("settings                                    signal   trials  first_ms: min  "
         + "median     max  all_ms: median  moved  relocations  failed_runs");
     boolean succeeded = true;
