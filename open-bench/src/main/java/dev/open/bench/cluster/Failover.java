@@ -87,18 +87,9 @@ final class Failover {
   private record Trial(List<Long> moves, int victimNodes, int relocations,
       Optional<String> problem) {}
 
-  /**
-   * Runs every case; returns whether every run succeeded.
-   */
+  /** Runs every case; returns whether every run succeeded. */
   static boolean run(Options options, Params params, String name, Path stderr, PrintStream out)
       throws Exception {
-    List<Detection> settings = List.of(
-        new Detection("defaults", Map.of(),
-            options.slow() ? List.of(Signal.SIGKILL, Signal.SIGSTOP) : List.of(Signal.SIGKILL)),
-        new Detection("heartbeat 1 s, no-heartbeat 5 s", Map.of(HEARTBEAT, "1",
-            NO_HEARTBEAT, "5"), List.of(Signal.SIGKILL, Signal.SIGSTOP)),
-        new Detection("heartbeat 1 s, no-heartbeat 5 s, faults 1", Map.of(HEARTBEAT, "1",
-            NO_HEARTBEAT, "5", FAULTS, "1"), List.of(Signal.SIGKILL)));
     out.printf(Locale.ROOT, "%nfailover: ms from killing a member process to its nodes starting "
         + "on another member; %d members, %d nodes of %d ms, %d trials per case%n", MEMBERS,
         NODES, params.failoverMillis(), options.trials());
@@ -108,20 +99,13 @@ final class Failover {
     out.println("settings                                    signal   trials  first_ms: min  "
         + "median     max  all_ms: median  moved  relocations  failed_runs");
     boolean succeeded = true;
+    List<Detection> settings = settings(options.slow());
     for (int s = 0; s < settings.size(); s++) {
       Detection detection = settings.get(s);
       try (LocalCluster cluster = LocalCluster.start(name + "-" + s, MEMBERS, options.slots(),
           detection.properties(), params, stderr)) {
         for (Signal signal : detection.signals()) {
-          List<Trial> trials = new ArrayList<>();
-          for (int t = 0; t < options.trials(); t++) {
-            Trial trial = trial(cluster, signal, params.log());
-            trial.problem().ifPresent(problem -> System.err.println("failover, "
-                + detection.label() + ", " + signal + ": " + problem));
-            succeeded &= trial.problem().isEmpty();
-            trials.add(trial);
-          }
-          row(out, detection.label(), signal, trials);
+          succeeded &= trials(cluster, detection, signal, options.trials(), params.log(), out);
         }
       }
     }
@@ -129,6 +113,32 @@ final class Failover {
       out.printf("%-42s  %-7s  not run: add --slow (60 s or more per trial)%n", "defaults",
           Signal.SIGSTOP);
     }
+    return succeeded;
+  }
+
+  private static List<Detection> settings(boolean slow) {
+    return List.of(
+        new Detection("defaults", Map.of(),
+            slow ? List.of(Signal.SIGKILL, Signal.SIGSTOP) : List.of(Signal.SIGKILL)),
+        new Detection("heartbeat 1 s, no-heartbeat 5 s", Map.of(HEARTBEAT, "1",
+            NO_HEARTBEAT, "5"), List.of(Signal.SIGKILL, Signal.SIGSTOP)),
+        new Detection("heartbeat 1 s, no-heartbeat 5 s, faults 1", Map.of(HEARTBEAT, "1",
+            NO_HEARTBEAT, "5", FAULTS, "1"), List.of(Signal.SIGKILL)));
+  }
+
+  /** Runs and prints one case; returns whether every run succeeded. */
+  private static boolean trials(LocalCluster cluster, Detection detection, Signal signal,
+      int count, Path log, PrintStream out) throws Exception {
+    boolean succeeded = true;
+    List<Trial> trials = new ArrayList<>();
+    for (int t = 0; t < count; t++) {
+      Trial trial = trial(cluster, signal, log);
+      trial.problem().ifPresent(problem -> System.err.println("failover, "
+          + detection.label() + ", " + signal + ": " + problem));
+      succeeded &= trial.problem().isEmpty();
+      trials.add(trial);
+    }
+    row(out, detection.label(), signal, trials);
     return succeeded;
   }
 
