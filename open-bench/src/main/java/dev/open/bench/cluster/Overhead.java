@@ -19,12 +19,14 @@ import dev.open.dag.RunReport;
  * Two shapes: a wide fan-out into one fan-in, where nodes may run side by side, and a chain,
  * where each node waits for the one before.
  *
- * <p>Cold is the first run of a DAG on an executor in this process (the local executor runs
- * first, so the cluster's coordinator has run the DAG code once already; the member processes
- * have not); warm is the median of {@code runs} runs after {@code runs / 2} warm-up runs. Besides
- * the makespan, the CPU time all members used (for the local executor, this JVM) per node: on a
- * busy machine the makespan grows with the wait for a core, the CPU time much less. Linux counts
- * it in 10 ms ticks: below {@value #MIN_CPU_MILLIS} ms in all, it is not shown.
+ * <p>The local executor runs both shapes first, before the cluster starts, so that the member
+ * processes' start-up does not compete with it. Cold is the first run of a DAG on an executor in
+ * this process (the cluster's coordinator has run the DAG code locally already; the member
+ * processes have not); warm is the median of {@code runs} runs after {@code runs / 2} warm-up
+ * runs. Besides the makespan, the CPU time all members used (for the local executor, this JVM)
+ * per node: on a busy machine the makespan grows with the wait for a core, the CPU time much
+ * less. Linux counts it in 10 ms ticks: below {@value #MIN_CPU_MILLIS} ms in all, it is not
+ * shown.
  */
 final class Overhead {
   private static final int MEMBERS = 3;
@@ -47,19 +49,24 @@ final class Overhead {
         options.slots(), options.runs(), options.runs() / 2, MIN_CPU_MILLIS / 1000);
     out.println("shape  nodes  executor            run   makespan_ms  us/node  vs_local  "
         + "cpu_us/node");
+    Dag wide = BenchDags.wide(BenchDags.WIDE, params.wide(), true);
+    Dag chain = BenchDags.chain(BenchDags.CHAIN, params.chain(), true);
+    Timing localWide = local(wide, options.runs());
+    Timing localChain = local(chain, options.runs());
     try (LocalCluster cluster = LocalCluster.start(name, MEMBERS, options.slots(), Map.of(),
         params, stderr)) {
-      shape(out, BenchDags.wide(BenchDags.WIDE, params.wide(), true), BenchDags.WIDE_UNSTORED,
-          cluster, options.runs());
-      shape(out, BenchDags.chain(BenchDags.CHAIN, params.chain(), true),
-          BenchDags.CHAIN_UNSTORED, cluster, options.runs());
+      shape(out, wide, localWide, BenchDags.WIDE_UNSTORED, cluster, options.runs());
+      shape(out, chain, localChain, BenchDags.CHAIN_UNSTORED, cluster, options.runs());
     }
   }
 
-  private static void shape(PrintStream out, Dag dag, String unstored, LocalCluster cluster,
-      int runs) {
+  private static Timing local(Dag dag, int runs) {
     DagExecutor local = DagExecutor.defaults();
-    Timing base = time(() -> local.run(dag), LocalCluster::ownCpuNanos, runs);
+    return time(() -> local.run(dag), LocalCluster::ownCpuNanos, runs);
+  }
+
+  private static void shape(PrintStream out, Dag dag, Timing base, String unstored,
+      LocalCluster cluster, int runs) {
     row(out, dag, "local", base, base);
     row(out, dag, "cluster", time(() -> cluster.executor().run(dag.name()), cluster::cpuNanos,
         runs), base);
