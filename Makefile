@@ -18,7 +18,7 @@ BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
         bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
-        bench-ports chaos-cluster clean
+        bench-ports bench-cluster chaos-cluster clean
 
 help:
 	@echo "make demo   - run the flagship example"
@@ -86,7 +86,8 @@ chaos-cluster: jdk cargo-check venv
 
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
-bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-store
+bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-store \
+       bench-cluster
 
 # JMH runs need the venv's Python (ports) and the repository root (task modules, corpus).
 BENCH_PROPS = -Dopen.python=$(abspath $(PY)) -Dopen.repo=$(CURDIR) -Dopen.wfinstances=$(abspath ../shared/wfinstances)
@@ -131,6 +132,10 @@ bench-store: build
 	  epigenomics-chameleon-hep-1seq-100k-001 montage-chameleon-2mass-03d-001; do \
 	  $(JAVA) -jar $(BENCH_JAR) resume ../shared/wfinstances/$$f.json 4; \
 	done
+
+# Member processes on 127.0.0.1; add --slow for SIGSTOP under Hazelcast's defaults (minutes).
+bench-cluster: build
+	$(JAVA) -jar $(BENCH_JAR) cluster all
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \

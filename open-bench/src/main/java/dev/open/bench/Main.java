@@ -35,6 +35,7 @@ import dev.open.dag.store.StoreException;
  * java -jar open-bench.jar recovery [TRIALS]
  * java -jar open-bench.jar chaos [CALLS] [KILLS] [SEED]
  * java -jar open-bench.jar inflight [TASKS] [SECONDS] [ROUNDS] [JVM options...]
+ * java -jar open-bench.jar cluster [overhead|scaling|failover|all] [options]
  * java -jar open-bench.jar [JMH options] [benchmark regex]
  * </pre>
  *
@@ -55,6 +56,7 @@ public final class Main {
              java -jar open-bench.jar recovery [TRIALS]
              java -jar open-bench.jar chaos [CALLS] [KILLS] [SEED]
              java -jar open-bench.jar inflight [TASKS] [SECONDS] [ROUNDS] [JVM options...]
+             java -jar open-bench.jar cluster [overhead|scaling|failover|all] [options]
              java -jar open-bench.jar [JMH options] [benchmark regex]   (-h for JMH's help)""";
 
   private Main() {}
@@ -70,6 +72,7 @@ public final class Main {
       case "inflight" -> System.exit(dev.open.bench.dag.InFlightTiming.run(rest, System.out));
       case "resume" -> System.exit(dev.open.bench.wfcommons.ResumeTiming.run(rest, System.out));
       case "heap" -> System.exit(HeapFootprint.run(rest, System.out));
+      case "cluster" -> System.exit(dev.open.bench.cluster.ClusterTiming.run(rest, System.out));
       default -> org.openjdk.jmh.Main.main(args);
     }
   }
