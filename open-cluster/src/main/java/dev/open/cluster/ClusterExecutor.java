@@ -337,7 +337,8 @@ public final class ClusterExecutor implements AutoCloseable {
     ConcurrentMap<String, Integer> moved = new ConcurrentHashMap<>();
     // A run's own values live until a week after their last write while the run goes on (if
     // nobody finishes it), and its retention after it ended; memoized ones until evicted.
-    ClusterStore store = new ClusterStore(hz, record.scope(), retention.plus(UNFINISHED_TTL));
+    ClusterStore store = new ClusterStore(hz, record.scope(), retention.plus(UNFINISHED_TTL),
+        record.epoch() == 0);
     DagExecutor.Builder b = settings.toBuilder()
         .withResultStore(store)
         .withTaskPlacement(placement.forRun(record.id(), fingerprints.get(dag.name()), moved));

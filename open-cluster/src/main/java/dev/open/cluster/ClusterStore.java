@@ -52,17 +52,24 @@ final class ClusterStore implements ResultStore {
   private final long ttlMillis;
   /** The keys of a run's own scope this store wrote or read: they expire when the run ends. */
   private final Set<String> touched = ConcurrentHashMap.newKeySet();
+  /**
+   * Whether nothing can be stored under this scope yet: a run's own scope, at its first
+   * coordinator. Its lookups are then answered here, without a round trip that cannot find
+   * anything (takeovers and memoized runs look up for real).
+   */
+  private final boolean empty;
 
   /**
    * The store of a run's values in {@code scope}. A run's own values live {@code ttl} from
    * their last write, a safety net for a run nobody finishes, until {@link #expireIn} shortens
    * that when the run ends.
    */
-  ClusterStore(HazelcastInstance hz, String scope, Duration ttl) {
+  ClusterStore(HazelcastInstance hz, String scope, Duration ttl, boolean empty) {
     this.values = hz.getMap(VALUES);
     this.recipes = hz.getMap(RECIPES);
     this.scope = scope;
     this.ttlMillis = scope.isEmpty() ? 0 : ttl.toMillis();
+    this.empty = empty && !scope.isEmpty();
   }
 
   /** Makes every entry of a run's own scope this store touched expire {@code retention} from now. */
@@ -79,6 +86,9 @@ final class ClusterStore implements ResultStore {
 
   @Override
   public Optional<StoredValue> load(CacheKey key) {
+    if (empty) {
+      return Optional.empty();
+    }
     String name = scope + '/' + key.hex();
     byte[] entry = values.get(name);
     if (entry == null) {

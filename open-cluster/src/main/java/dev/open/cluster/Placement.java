@@ -172,6 +172,8 @@ final class Placement {
             + " stopped serving nodes");
       }
       if (lost != null) {
+        // Hazelcast may say so before its membership does: stop choosing the member now.
+        forget(slot);
         if (++relocations > maxRelocations) {
           // The cause as a stand-in: Hazelcast's exceptions hold types that other members'
           // reports do not read back (Failures), and the report should keep this exception.
@@ -271,6 +273,20 @@ final class Placement {
     lock.lock();
     try {
       if (--slot.inFlight == 0 && slot.gone) {
+        slots.remove(slot.member.getUuid(), slot);
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The slot's member left or stopped serving: no attempt goes there any more. */
+  private void forget(Slot slot) {
+    lock.lock();
+    try {
+      slot.gone = true;
+      if (slot.inFlight == 0) {
         slots.remove(slot.member.getUuid(), slot);
       }
       changed.signalAll();
