@@ -37,7 +37,8 @@ import dev.open.dag.store.ValueCodecs;
  *
  * <p>The view of members comes from {@value MemberInfo#MAP} (what each serves) and from
  * Hazelcast's membership (who is there); {@link ClusterExecutor} feeds both in. One lock guards
- * the view and the slot counts; a freed slot or a change of members wakes the waiting attempts.
+ * the view and the slot counts. A freed slot wakes one waiting attempt, which passes the wake-up
+ * on if it cannot use that slot (another DAG); a change of members wakes them all.
  */
 final class Placement {
   private static final Logger LOG = LoggerFactory.getLogger(Placement.class);
@@ -262,6 +263,9 @@ final class Placement {
               + "as this member built it (fingerprint " + fingerprint + "): members "
               + describe());
         }
+        if (anyFree()) {
+          changed.signal(); // woken for a slot this attempt cannot use: pass the wake-up on
+        }
         changed.await();
       }
     } finally {
@@ -275,7 +279,7 @@ final class Placement {
       if (--slot.inFlight == 0 && slot.gone) {
         slots.remove(slot.member.getUuid(), slot);
       }
-      changed.signalAll();
+      changed.signal(); // one slot freed: one waiter (waking them all cost most of the CPU)
     } finally {
       lock.unlock();
     }
@@ -293,6 +297,16 @@ final class Placement {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Whether some member has a free slot; under the lock. */
+  private boolean anyFree() {
+    for (Slot slot : slots.values()) {
+      if (!slot.gone && slot.inFlight < slot.info.capacity()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String describe() {
