@@ -335,8 +335,8 @@ public final class ClusterExecutor implements AutoCloseable {
 
   private void coordinate(RunRecord record, Dag dag) {
     ConcurrentMap<String, Integer> moved = new ConcurrentHashMap<>();
-    // A run's own values live until a week after their last write while the run goes on (if
-    // nobody finishes it), and its retention after it ended; memoized ones until evicted.
+    // A run's own values are deleted when it ends, or a week plus its retention after their
+    // last write if nobody finishes it; memoized ones stay until evicted.
     ClusterStore store = new ClusterStore(hz, record.scope(), retention.plus(UNFINISHED_TTL),
         record.epoch() == 0);
     DagExecutor.Builder b = settings.toBuilder()
@@ -369,9 +369,9 @@ public final class ClusterExecutor implements AutoCloseable {
     }
     if (!record.scope().isEmpty()) {
       try {
-        store.expireIn(retention);
+        store.dropAll();
       } catch (RuntimeException e) {
-        LOG.warn("the values of run {} keep their safety expiry ({}): {}", record.id(),
+        LOG.warn("the values of run {} stay until their safety expiry ({}): {}", record.id(),
             retention.plus(UNFINISHED_TTL), e.toString());
       }
     }
@@ -756,8 +756,7 @@ public final class ClusterExecutor implements AutoCloseable {
     /**
      * Sets whether runs reuse the values of earlier runs (default false). Either way a run keeps
      * its node values in the cluster's store, so that a member taking it over reuses them; by
-     * default they belong to that run alone and expire with its {@link #withRunRetention
-     * retention}. With true, the runs this member starts share one scope, as runs sharing a
+     * default they belong to that run alone and are deleted when it ends. With true, the runs this member starts share one scope, as runs sharing a
      * {@link dev.open.dag.store.ResultStore} do locally: a node whose key (DAG, node, versions,
      * code and inputs) is stored is not run again — so a Java task without inputs that reads the
      * outside world is not either, unless it says {@code withCache(false)}. Memoized values stay

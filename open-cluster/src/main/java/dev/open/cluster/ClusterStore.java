@@ -8,11 +8,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -31,8 +33,8 @@ import dev.open.dag.store.StoredValue;
  * entry and its synchronous backups.
  *
  * <p>Keys are {@code scope/hex}: a run's own scope ({@code run-<id>}) keeps its values apart from
- * every other run's — enough for a takeover, which reuses them — and they expire once the run has
- * ended and its retention passed; the empty scope is shared by the runs of every member that asks for memoization,
+ * every other run's — enough for a takeover, which reuses them — and are deleted once the run
+ * has ended; the empty scope is shared by the runs of every member that asks for memoization,
  * and its entries stay until Hazelcast's map configuration evicts them.
  *
  * <p>An entry is {@code [codec id, length-prefixed UTF-8][content hash, 64 ASCII hex digits]
@@ -50,7 +52,7 @@ final class ClusterStore implements ResultStore {
   private final String scope;
   /** How long entries live while their run goes on, in ms; 0 for the map's own configuration. */
   private final long ttlMillis;
-  /** The keys of a run's own scope this store wrote or read: they expire when the run ends. */
+  /** The keys of a run's own scope this store wrote or read: deleted when the run ends. */
   private final Set<String> touched = ConcurrentHashMap.newKeySet();
   /**
    * Whether nothing can be stored under this scope yet: a run's own scope, at its first
@@ -61,8 +63,8 @@ final class ClusterStore implements ResultStore {
 
   /**
    * The store of a run's values in {@code scope}. A run's own values live {@code ttl} from
-   * their last write, a safety net for a run nobody finishes, until {@link #expireIn} shortens
-   * that when the run ends.
+   * their last write, a safety net for a run nobody finishes, until {@link #dropAll} deletes them
+   * when the run ends.
    */
   ClusterStore(HazelcastInstance hz, String scope, Duration ttl, boolean empty) {
     this.values = hz.getMap(VALUES);
@@ -72,11 +74,17 @@ final class ClusterStore implements ResultStore {
     this.empty = empty && !scope.isEmpty();
   }
 
-  /** Makes every entry of a run's own scope this store touched expire {@code retention} from now. */
-  void expireIn(Duration retention) {
+  /**
+   * Deletes every entry of a run's own scope this store wrote or read, once the run has ended:
+   * nothing can use them any more (the report holds the values it keeps). Pipelined: one
+   * asynchronous delete per entry, waited for together.
+   */
+  void dropAll() {
+    List<CompletableFuture<Boolean>> deletes = new ArrayList<>(touched.size());
     for (String key : touched) {
-      values.setTtl(key, retention.toMillis(), TimeUnit.MILLISECONDS);
+      deletes.add(values.deleteAsync(key).toCompletableFuture());
     }
+    CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
   }
 
   /** The scope of run {@code id}'s values when it does not memoize across runs. */
