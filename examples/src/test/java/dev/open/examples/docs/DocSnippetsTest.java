@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * cannot drift from the code unnoticed.
  *
  * <p>A snippet is compiled as the body of a method, in a class that imports every public
- * package of OPEN, {@code java.util}, {@code java.time}, {@code java.nio.file} and the made-up
+ * package of OPEN, Hazelcast's {@code HazelcastInstance}, {@code java.util}, {@code java.time},
+ * {@code java.nio.file} and the made-up
  * business of {@link DocsDomain}. The names a snippet uses without declaring them are declared
  * in an HTML comment right above its fence, which readers of the rendered page do not see:
  *
@@ -58,6 +59,8 @@ class DocSnippetsTest {
       import dev.open.dag.store.*;
       import dev.open.ports.*;
       import dev.open.rust.*;
+      import dev.open.cluster.*;
+      import com.hazelcast.core.HazelcastInstance;
       import dev.open.examples.docs.DocsDomain.*;
       import java.util.*;
       import java.util.concurrent.*;
