@@ -1,5 +1,6 @@
 """Command line: ``python -u open_worker_main.py --allow MODULE [--allow MODULE ...]
-[--max-frame BYTES] [--spin-us MICROS] [--allow-attribute-paths]`` (or ``python -m open_worker``).
+[--max-frame BYTES] [--spin-us MICROS] [--allow-attribute-paths] [--shm-dir DIR
+[--shm-threshold BYTES]]`` (or ``python -m open_worker``).
 
 Before anything else is imported or run, two things are set straight:
 
@@ -76,6 +77,7 @@ from typing import Optional, Sequence  # noqa: E402
 from .frames import DEFAULT_MAX_FRAME, MAX_LENGTH, FdReader, FrameWriter  # noqa: E402
 from .functions import AllowList, Functions  # noqa: E402
 from .runtime import Worker  # noqa: E402
+from .shm import SharedMemory  # noqa: E402
 
 FRAME_FD_ENV = "OPEN_WORKER_FRAME_FD"
 
@@ -109,11 +111,20 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         "--spin-us", type=int, default=100, metavar="MICROS",
         help="poll this long for the next frame before a blocking read (default 100; 0: never)",
     )
+    parser.add_argument(
+        "--shm-dir", metavar="DIR",
+        help="directory of shared-memory segments (protocol section 8); enables capability 'shm'",
+    )
+    parser.add_argument(
+        "--shm-threshold", type=int, default=1 << 20, metavar="BYTES",
+        help="send result arrays of at least this many bytes through --shm-dir (default 1 MiB)",
+    )
     args = parser.parse_args(argv)
     if args.spin_us < 0:
         parser.error("--spin-us must not be negative")
     try:
         args.allow_list = AllowList(args.allow)
+        args.shm = None if args.shm_dir is None else SharedMemory(args.shm_dir, args.shm_threshold)
     except ValueError as exc:
         parser.error(str(exc))
     return args
@@ -165,7 +176,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     frame_fd, frames_in = redirect_stdio(args.spin_us * 1000)
     writer = FrameWriter(frame_fd, args.max_frame)
     functions = Functions(args.allow_list, args.allow_attribute_paths)
-    return Worker(frames_in, writer, functions, args.max_frame).run()
+    return Worker(frames_in, writer, functions, args.max_frame, args.shm).run()
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ from . import __version__
 from .errors import Cancelled, ProtocolError, type_name
 from .frames import BodyRecycler, FdReader, FrameError, FrameTooLarge, FrameWriter, read_frame
 from .functions import Functions
+from .shm import SharedMemory
 from .values import BadValue, Encoder, decode_value, numpy_module
 
 WAKE_SIGNAL = signal.SIGUSR1
@@ -192,9 +193,15 @@ class Worker:
     """One worker process's runtime; :meth:`run` must be called from the main thread."""
 
     def __init__(
-        self, frames_in: FdReader, writer: FrameWriter, functions: Functions, max_frame: int
+        self,
+        frames_in: FdReader,
+        writer: FrameWriter,
+        functions: Functions,
+        max_frame: int,
+        shm: SharedMemory | None = None,
     ) -> None:
         self.frames_in = frames_in
+        self.shm = shm
         self.writer = writer
         self.functions = functions
         self.max_frame = max_frame
@@ -223,6 +230,8 @@ class Worker:
         capabilities = ["stream", "cancel"]
         if numpy_module() is not None:
             capabilities.insert(0, "numpy")
+        if self.shm is not None:
+            capabilities.append("shm")
         return {
             "kind": "hello",
             "protocol": 1,
@@ -261,6 +270,8 @@ class Worker:
         """
         try:
             frame = read_frame(self.frames_in, self.max_frame, self._bodies)
+            if frame is None and self.shm is not None and self.shm.host_gone():
+                self.shm.remove_directory()  # the host died: nobody else will
             if frame is None or frame.header["kind"] == "shutdown":
                 self._stop()
                 return False
@@ -457,20 +468,29 @@ class Worker:
 
     def _execute(self, call: Call) -> None:
         try:
-            fn, args, kwargs = self._prepare(call)
-            result = self._guarded(call, functools.partial(fn, *args, **kwargs))
+            result = self._run(call)  # the arguments are no longer referenced from here on
             if is_stream(result):
-                self._stream(call, result)
+                box, result = [result], None
+                self._stream(call, box)
             else:
                 self._check_cancelled(call)
                 self._send_value({"kind": "result", "id": call.id}, result, answer=True)
-        except Cancelled:
+        except Cancelled as exc:
             self._settle()
+            traceback.clear_frames(exc.__traceback__)
             self._send_error(call.id, "Cancelled", "cancelled by the host", "", answer=True)
         except BaseException as exc:
             self._settle()
             tb = _format_traceback(exc)
+            traceback.clear_frames(exc.__traceback__)  # the task's frames hold its arguments
             self._send_error(call.id, type_name(exc), _describe(exc), tb, answer=True)
+        finally:
+            if self.shm is not None:
+                self.shm.release()
+
+    def _run(self, call: Call) -> Any:
+        fn, args, kwargs = self._prepare(call)
+        return self._guarded(call, functools.partial(fn, *args, **kwargs))
 
     def _prepare(self, call: Call) -> tuple[Callable, list, dict]:
         if call.bad_value is not None:
@@ -484,13 +504,16 @@ class Worker:
         fn = self.functions.resolve(name)
         try:
             # Each argument sits at level 3 of the header: {"args": [arg, ...]}.
-            args = [decode_value(v, call.buffers, 3) for v in args]
-            kwargs = {k: decode_value(v, call.buffers, 3) for k, v in (kwargs or {}).items()}
+            args = [decode_value(v, call.buffers, 3, self.shm) for v in args]
+            kwargs = {k: decode_value(v, call.buffers, 3, self.shm) for k, v in (kwargs or {}).items()}
         except BadValue as exc:
             raise ProtocolError(f"bad value in call: {exc}") from None
         return fn, args, kwargs
 
-    def _stream(self, call: Call, iterator: Any) -> None:
+    def _stream(self, call: Call, box: list) -> None:
+        """Stream the iterator in ``box`` (handed over in a list, so that only this frame
+        holds it and it can be let go before the ``end``)."""
+        iterator = box.pop()
         count = 0
         try:
             while True:
@@ -510,6 +533,7 @@ class Worker:
                 except BaseException:
                     pass
             raise
+        iterator = None
         self._answer({"kind": "end", "id": call.id, "count": count})
 
     def _guarded(self, call: Call, thunk: Callable[[], Any]) -> Any:
@@ -550,7 +574,7 @@ class Worker:
         self._send(header, buffers)
 
     def _send_value(self, header: dict, value: Any, answer: bool = False) -> None:
-        encoder = Encoder()
+        encoder = Encoder(self.shm)
         header["value"] = encoder.encode(value)
         try:
             (self._answer if answer else self._send)(header, encoder.buffers)

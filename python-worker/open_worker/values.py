@@ -110,8 +110,9 @@ class Encoder:
     ``value`` (the default), 3 for an argument of a call.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shm: Any = None) -> None:
         self.buffers: list[Buffer] = []
+        self.shm = shm  # a shm.SharedMemory when the host enabled shared memory
 
     def _add(self, buf: Buffer) -> int:
         if len(self.buffers) >= MAX_BUFFERS:
@@ -184,6 +185,15 @@ class Encoder:
         else:
             order, flat = "C", np.ascontiguousarray(array).reshape(-1)
         buf = memoryview(flat.view(np.uint8))  # a view: the writer sends the array's own memory
+        shm = self.shm
+        if shm is not None and flat.nbytes >= shm.threshold:
+            segment = shm.locate(flat)  # the array is (part of) an argument: name it, no copy
+            if segment is None:
+                name = shm.write(buf)
+                segment = None if name is None else (name, 0)
+            if segment is not None:
+                ref = {"name": segment[0], "offset": segment[1]}
+                return {"$nd": {"segment": ref, "dtype": dtype, "shape": list(array.shape), "order": order}}
         spec = {"buffer": self._add(buf), "dtype": dtype, "shape": list(array.shape)}
         return {"$nd": {**spec, "order": order}}
 
@@ -193,19 +203,21 @@ def _check_depth(level: int) -> None:
         raise ValueError(f"cannot send a value nested deeper than {MAX_DEPTH} levels of JSON")
 
 
-def encode_value(obj: Any) -> tuple[Any, list[Buffer]]:
+def encode_value(obj: Any, shm: Any = None) -> tuple[Any, list[Buffer]]:
     """Encode one value; returns its JSON tree and the buffers it refers to."""
-    encoder = Encoder()
+    encoder = Encoder(shm)
     return encoder.encode(obj), encoder.buffers
 
 
 # ----------------------------------------------------------------------------- decoding
 
 
-def decode_value(tree: Any, buffers: Sequence[Buffer], level: int = 2) -> Any:
+def decode_value(tree: Any, buffers: Sequence[Buffer], level: int = 2, shm: Any = None) -> Any:
     """Decode a JSON tree from a header, resolving tagged objects against ``buffers``.
 
     ``level`` is where the tree sits in its header: 2 for a ``value``, 3 for a call's argument.
+    ``shm`` (a :class:`~open_worker.shm.SharedMemory`) maps ``$nd`` values held in segments;
+    without it they are bad values.
     """
     cls = type(tree)
     if cls is int:
@@ -221,7 +233,7 @@ def decode_value(tree: Any, buffers: Sequence[Buffer], level: int = 2) -> Any:
             raise _too_deep()
         out = []
         for x in tree:
-            out.append(decode_value(x, buffers, level + 1))
+            out.append(decode_value(x, buffers, level + 1, shm))
         return out
     if isinstance(tree, dict):
         if level > MAX_DEPTH:
@@ -229,10 +241,10 @@ def decode_value(tree: Any, buffers: Sequence[Buffer], level: int = 2) -> Any:
         if len(tree) == 1:
             ((key, body),) = tree.items()
             if key.startswith("$"):
-                return _decode_tag(key, body, buffers, level)
+                return _decode_tag(key, body, buffers, level, shm)
         obj = {}
         for k, v in tree.items():
-            obj[k] = decode_value(v, buffers, level + 1)
+            obj[k] = decode_value(v, buffers, level + 1, shm)
         return obj
     return tree
 
@@ -241,7 +253,7 @@ def _too_deep() -> BadValue:
     return BadValue(f"value nests deeper than {MAX_DEPTH} levels of its header")
 
 
-def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer], level: int) -> Any:
+def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer], level: int, shm: Any) -> Any:
     """The tagged object sits at ``level``, so its body at ``level + 1``."""
     if tag == "$float":
         if isinstance(body, str) and body in _FLOAT_NAMES:
@@ -254,14 +266,14 @@ def _decode_tag(tag: str, body: Any, buffers: Sequence[Buffer], level: int) -> A
             raise _too_deep()
         obj = {}
         for k, v in body.items():
-            obj[k] = decode_value(v, buffers, level + 2)
+            obj[k] = decode_value(v, buffers, level + 2, shm)
         return obj
     if isinstance(body, dict) and exceeds_depth(body, level + 1):
         raise _too_deep()
     if tag == "$bytes":
         return bytes(_buffer(tag, body, buffers))
     if tag == "$nd":
-        return _decode_nd(body, buffers)
+        return _decode_nd(body, buffers, shm)
     raise BadValue(f"unknown tag {tag!r}")
 
 
@@ -275,8 +287,9 @@ def _buffer(tag: str, body: Any, buffers: Sequence[Buffer]) -> memoryview:
     return buf if isinstance(buf, memoryview) else memoryview(buf)
 
 
-def _decode_nd(body: Any, buffers: Sequence[Buffer]) -> Any:
-    buf = _buffer("$nd", body, buffers)
+def _decode_nd(body: Any, buffers: Sequence[Buffer], shm: Any = None) -> Any:
+    if not isinstance(body, dict):
+        raise BadValue("$nd must hold an object")
     dtype, shape, order = body.get("dtype"), body.get("shape"), body.get("order", "C")
     if dtype not in DTYPES:
         raise BadValue(f"unsupported dtype {dtype!r}")
@@ -285,6 +298,7 @@ def _decode_nd(body: Any, buffers: Sequence[Buffer]) -> Any:
     if order not in ("C", "F"):
         raise BadValue(f"order must be 'C' or 'F', not {order!r}")
     count = math.prod(shape)
+    buf = _nd_bytes(body, buffers, shm, count * DTYPES[dtype], DTYPES[dtype])
     if buf.nbytes != count * DTYPES[dtype]:
         raise BadValue(
             f"$nd {dtype} {shape} needs {count * DTYPES[dtype]} bytes, buffer has {buf.nbytes}"
@@ -295,6 +309,23 @@ def _decode_nd(body: Any, buffers: Sequence[Buffer]) -> Any:
     if np is None:
         return NDArray(dtype, tuple(shape), order, buf.cast("B").toreadonly())
     return np.frombuffer(buf, dtype=np.dtype(dtype), count=count).reshape(shape, order=order)
+
+
+def _nd_bytes(body: dict, buffers: Sequence[Buffer], shm: Any, nbytes: int, itemsize: int) -> memoryview:
+    """The bytes of an ``$nd``: a buffer of the frame, or a part of a shared-memory segment."""
+    if "segment" not in body:
+        return _buffer("$nd", body, buffers)
+    segment = body["segment"]
+    if "buffer" in body:
+        raise BadValue("$nd has both a buffer and a segment")
+    if shm is None:
+        raise BadValue("$nd names a shared-memory segment, but shared memory is not enabled")
+    if not isinstance(segment, dict):
+        raise BadValue("$nd segment must be an object")
+    offset = segment.get("offset", 0)
+    if type(offset) is int and offset % itemsize:  # noqa: E721 - not bool
+        raise BadValue(f"segment offset {offset} is not a multiple of the item size {itemsize}")
+    return shm.view(segment.get("name"), offset, nbytes)
 
 
 def _zeros_and_ones(np: Any, buf: memoryview) -> bool:

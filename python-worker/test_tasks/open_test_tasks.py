@@ -171,3 +171,30 @@ def emit(kind: str) -> None:
     print(f"open_test_tasks.emit: wrote a {kind} frame", file=sys.stderr, flush=True)
     while True:
         time.sleep(3600)
+
+
+def scale_in_place(a: Any) -> Any:
+    """Doubles its argument in place (fails on a read-only shared-memory argument)."""
+    a *= 2
+    return a
+
+
+def tail_half(a: Any) -> Any:
+    """The second half of a 1-d array: a view of the argument, not a copy."""
+    return a[len(a) // 2 :]
+
+
+def copy(a: Any) -> Any:
+    """A new array equal to the argument, in its memory order."""
+    import numpy as np
+
+    return np.array(a, copy=True, order="K")
+
+
+def array_sum_after(a: Any, marker: str, seconds: float) -> Any:
+    """Create ``marker`` (the call is running, its argument mapped), sleep, return the sum."""
+    from pathlib import Path
+
+    Path(marker).touch()
+    time.sleep(seconds)
+    return array_sum(a)

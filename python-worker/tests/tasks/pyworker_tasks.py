@@ -98,3 +98,4 @@ def sys_path_has(directory: str) -> bool:
     import os
 
     return any(entry in ("", directory) or os.path.abspath(entry) == directory for entry in sys.path)
+

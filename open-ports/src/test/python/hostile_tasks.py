@@ -153,3 +153,28 @@ def exit_leaving_output_open(seconds: float, status: int) -> None:
         time.sleep(seconds)
         os._exit(0)
     os._exit(status)
+
+
+def forged_segment(call_id: int, kind: str, length: int) -> None:
+    """Answer call ``call_id`` (as ``raw_result``) with a ``<f8`` array of ``length`` elements
+    said to lie in a shared-memory segment that is not what it should be: ``kind`` is
+    ``symlink`` (a link to a file of the host), ``fifo`` (opening it would block), ``short``
+    (fewer bytes than the array), ``other`` (another process's name), ``escape`` (a path out of
+    the directory) or ``missing``."""
+    directory = sys.argv[sys.argv.index("--shm-dir") + 1]
+    name = f"w{os.getpid()}-{call_id}"
+    path = os.path.join(directory, name)
+    if kind == "symlink":
+        os.symlink("/etc/hostname", path)
+    elif kind == "fifo":
+        os.mkfifo(path, 0o600)
+    elif kind == "short":
+        with open(path, "wb") as f:
+            f.write(bytes(8))
+    elif kind == "other":
+        name = f"w{os.getpid() + 1}-{call_id}"
+    elif kind == "escape":
+        name = "../" + name
+    value = {"$nd": {"segment": {"name": name, "offset": 0}, "dtype": "<f8", "shape": [length]}}
+    header = json.dumps({"kind": "result", "id": call_id, "value": value})
+    os.write(_frame_fd(), _frame(header.encode()))

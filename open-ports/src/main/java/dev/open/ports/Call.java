@@ -37,6 +37,8 @@ final class Call {
   final CompletableFuture<Object> future = new CompletableFuture<>();
   private final CallStream stream;
   private final long maxCollected;
+  /** The shared-memory segments of its arguments and answer, or null without shared memory. */
+  final SharedSegments.Staging segments;
   private List<Object> chunks;
   private long collected;
   private volatile WorkerProcess worker;
@@ -51,10 +53,12 @@ final class Call {
    *     chunks it collects may not exceed
    * @throws IllegalArgumentException if an argument has no protocol form or breaks a limit
    */
-  Call(String function, List<?> args, Map<String, ?> kwargs, CallStream stream, int maxFrame) {
+  Call(String function, List<?> args, Map<String, ?> kwargs, CallStream stream, int maxFrame,
+      SharedSegments.Staging segments) {
     this.function = function;
     this.stream = stream;
     this.maxCollected = maxFrame;
+    this.segments = segments;
     ObjectNode fields = JsonNodeFactory.instance.objectNode();
     List<ByteBuffer> encodedBuffers = new ArrayList<>();
     fields.put("kind", "call");
@@ -62,20 +66,28 @@ final class Call {
     try {
       ArrayNode encoded = fields.putArray("args");
       for (Object arg : args) {
-        encoded.add(Values.encode(arg, encodedBuffers, 3)); // header, args list, the argument
+        // header, args list, the argument
+        encoded.add(Values.encode(arg, encodedBuffers, 3, segments));
       }
       if (!kwargs.isEmpty()) {
-        fields.set("kwargs", Values.encode(kwargs, encodedBuffers, 2));
+        fields.set("kwargs", Values.encode(kwargs, encodedBuffers, 2, segments));
       }
       this.header = FrameCodec.encodeHeader(fields, encodedBuffers);
     } catch (IllegalArgumentException | ProtocolException e) {
+      if (segments != null) {
+        segments.finished();
+      }
       throw new IllegalArgumentException("cannot send the arguments of " + function + ": "
           + e.getMessage(), e);
     }
     this.buffers = List.copyOf(encodedBuffers);
+    if (segments != null) { // the staged arguments go when the call ends, however it ends
+      future.whenComplete((value, error) -> segments.finished());
+    }
     // The id adds ,"id":N with N of up to 19 digits.
     this.frameLength = FrameCodec.frameLength(header.length + 25, buffers);
     if (frameLength > maxFrame) {
+      future.cancel(false); // lets go of staged segments
       throw new IllegalArgumentException("cannot send the arguments of " + function + ": the "
           + "call frame of " + frameLength + " bytes exceeds the pool's frame limit of "
           + maxFrame);

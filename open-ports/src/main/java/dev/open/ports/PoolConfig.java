@@ -37,6 +37,8 @@ final class PoolConfig {
   /** Sees every stderr line before it is logged (tests); null for none. */
   final java.util.function.Consumer<String> stderrSink;
   final Path runtime;
+  /** The pool's shared-memory directory, or null when it has none. */
+  final SharedSegments segments;
 
   PoolConfig(WorkerPool.Builder b) {
     language = b.language;
@@ -63,10 +65,21 @@ final class PoolConfig {
     responseSpin = b.responseSpin;
     stderrSink = b.stderrSink;
     runtime = WorkerRuntime.of(language);
+    segments = b.sharedMemory && System.getProperty("os.name", "").startsWith("Linux")
+        ? SharedSegments.open(SHM_ROOT, b.sharedMemoryThreshold) : null;
   }
 
+  /** Where shared-memory directories go: a memory file system on Linux. */
+  static final Path SHM_ROOT = Path.of("/dev/shm");
+
   List<String> command() {
-    return language.command(interpreter, runtime, allowedModules, maxFrame, attributePaths);
+    List<String> command = new java.util.ArrayList<>(
+        language.command(interpreter, runtime, allowedModules, maxFrame, attributePaths));
+    if (segments != null) {
+      command.addAll(List.of("--shm-dir", segments.directory().toString(), "--shm-threshold",
+          Long.toString(segments.threshold())));
+    }
+    return command;
   }
 
   Map<String, String> environment() {

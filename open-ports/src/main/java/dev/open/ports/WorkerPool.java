@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.open.dag.FunctionRef;
+import dev.open.dag.array.DType;
+import dev.open.dag.array.NDArray;
 import dev.open.dag.spi.Backend;
 import dev.open.dag.spi.Invocation;
 import dev.open.ports.internal.protocol.FrameCodec;
@@ -74,6 +77,9 @@ import dev.open.ports.internal.protocol.FrameCodec;
  */
 public final class WorkerPool implements Backend, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+
+  /** Arrays of at least this many bytes travel through shared memory unless set otherwise. */
+  public static final long DEFAULT_SHARED_MEMORY_THRESHOLD = 1 << 20;
 
   private final PoolConfig config;
   /**
@@ -233,7 +239,8 @@ public final class WorkerPool implements Backend, AutoCloseable {
     requireFunction(function);
     Objects.requireNonNull(args, "args");
     Objects.requireNonNull(kwargs, "kwargs");
-    return new Call(function, args, kwargs, stream, config.maxFrame);
+    return new Call(function, args, kwargs, stream, config.maxFrame,
+        config.segments == null ? null : config.segments.staging());
   }
 
   private static void requireFunction(String function) {
@@ -281,6 +288,9 @@ public final class WorkerPool implements Backend, AutoCloseable {
     @Override
     public void onDeath(WorkerProcess worker, WorkerCrashedException cause, List<Call> unstarted) {
       boolean member = supervisor.forget(worker);
+      if (config.segments != null) {
+        config.segments.workerGone(worker.pid());
+      }
       if (!dispatcher.requeue(worker, unstarted)) {
         return;
       }
@@ -293,6 +303,34 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Introspection and shutdown
+
+  /**
+   * Allocates a zeroed array, in C order, that this pool's workers receive without a copy: its
+   * memory is a shared-memory segment, which a worker maps read-only. Without shared memory
+   * (turned off, or not Linux) it is an ordinary {@link NDArray#allocate} array.
+   *
+   * <p>The array is shared, not copied: a worker sees what the host last wrote when it reads
+   * it, and a task that returns it (or a slice of it) returns the same memory, as {@code
+   * return a} does in NumPy. Its segment is deleted when the array is garbage or the pool
+   * closes; an array outliving its pool stays valid, but travels by copy.
+   *
+   * @param dtype the element type
+   * @param shape the dimensions
+   * @return the array
+   */
+  public NDArray allocateShared(DType dtype, int... shape) {
+    Objects.requireNonNull(dtype, "dtype");
+    return config.segments == null ? NDArray.allocate(dtype, shape)
+        : config.segments.allocate(dtype, shape);
+  }
+
+  /**
+   * Returns the directory of this pool's shared-memory segments, or empty when it uses none
+   * (for operators and leak checks: it holds a file per array in flight or shared).
+   */
+  public Optional<Path> sharedMemoryDirectory() {
+    return Optional.ofNullable(config.segments).map(SharedSegments::directory);
+  }
 
   /** Returns the process ids of the live workers. */
   public List<Long> pids() {
@@ -351,6 +389,9 @@ public final class WorkerPool implements Backend, AutoCloseable {
       Thread.currentThread().interrupt();
     }
     supervisor.forgetMembers();
+    if (config.segments != null) {
+      config.segments.close();
+    }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
@@ -390,6 +431,8 @@ public final class WorkerPool implements Backend, AutoCloseable {
     long maxCallsPerWorker;
     long maxMemoryBytes;
     Duration responseSpin = Duration.ofNanos(100_000);
+    boolean sharedMemory = true;
+    long sharedMemoryThreshold = DEFAULT_SHARED_MEMORY_THRESHOLD;
     java.util.function.Consumer<String> stderrSink;
     private final Map<String, Object> given = new java.util.HashMap<>();
 
@@ -676,6 +719,38 @@ public final class WorkerPool implements Backend, AutoCloseable {
         throw new IllegalArgumentException("maxFrame must be >= 1024, was " + bytes);
       }
       this.maxFrame = bytes;
+      return this;
+    }
+
+    /**
+     * Turns shared memory for large arrays on or off (default on where the system has it: Linux
+     * with a writable {@code /dev/shm}). With it, an {@link NDArray} argument or result of at
+     * least {@link #withSharedMemoryThreshold the threshold} travels through a file on a memory
+     * file system instead of the pipe (docs/arrays.md); without it, or elsewhere, every array
+     * is copied through the pipe.
+     *
+     * @param enabled whether to use shared memory when the system has it
+     * @return this builder
+     */
+    public Builder withSharedMemory(boolean enabled) {
+      once("sharedMemory", enabled);
+      this.sharedMemory = enabled;
+      return this;
+    }
+
+    /**
+     * Sets the size from which arrays travel through shared memory (default {@value
+     * #DEFAULT_SHARED_MEMORY_THRESHOLD} bytes, measured: below it the pipe is as fast).
+     *
+     * @param bytes at least 1
+     * @return this builder
+     */
+    public Builder withSharedMemoryThreshold(long bytes) {
+      once("sharedMemoryThreshold", bytes);
+      if (bytes < 1) {
+        throw new IllegalArgumentException("the threshold must be at least 1 byte, was " + bytes);
+      }
+      this.sharedMemoryThreshold = bytes;
       return this;
     }
 

@@ -346,6 +346,11 @@ final class WorkerProcess {
         throw new ProtocolException(ProtocolException.Code.BAD_HEADER,
             "worker speaks protocol " + frame.header().get("protocol") + ", this host speaks 1");
       }
+      if (config.segments != null && !capabilities(frame.header()).contains("shm")) {
+        throw new ProtocolException(ProtocolException.Code.BAD_HEADER, "the worker was started "
+            + "with --shm-dir but does not announce the shm capability: it is older than this "
+            + "host; update it, or build the pool withSharedMemory(false)");
+      }
       hello = frame.header();
       synchronized (this) {
         if (state == State.STARTING) {
@@ -358,7 +363,9 @@ final class WorkerProcess {
     switch (kind) {
       case "result" -> {
         Call call = finishCall(frame.id());
-        if (call != null) {
+        if (call == null) {
+          discardSegments(frame);
+        } else {
           Object value = decode(frame, call);
           if (value != DECODE_FAILED) {
             call.complete(value);
@@ -368,7 +375,9 @@ final class WorkerProcess {
       }
       case "chunk" -> {
         Call call = heldCall(frame.id());
-        if (call != null && !call.isDone()) {
+        if (call == null || call.isDone()) {
+          discardSegments(frame);
+        } else {
           Object value = decode(frame, call);
           if (value == DECODE_FAILED) {
             listener.onAbandoned(this, call);
@@ -464,14 +473,29 @@ final class WorkerProcess {
 
   private static final Object DECODE_FAILED = new Object();
 
+  private static List<String> capabilities(ObjectNode hello) {
+    List<String> names = new ArrayList<>();
+    hello.path("capabilities").forEach(c -> names.add(c.asText()));
+    return names;
+  }
+
+  /** Deletes the segments this worker wrote for an answer nobody takes (protocol section 8). */
+  private void discardSegments(Frame frame) {
+    if (config.segments != null) {
+      config.segments.discard(frame.header().get("value"), pid);
+    }
+  }
+
   /** Decodes a frame's value; a malformed one fails only its call (protocol section 6). */
   private Object decode(Frame frame, Call call) {
     String problem = frame.badValue();
     if (problem == null) {
       try {
-        return Values.decode(frame.header().get("value"), frame.buffers());
+        return Values.decode(frame.header().get("value"), frame.buffers(),
+            call.segments == null ? Values.NO_SEGMENTS : call.segments.resolver(pid));
       } catch (ProtocolException e) {
         problem = e.getMessage();
+        discardSegments(frame);
       }
     }
     call.fail(new WorkerException(config.language.id(), pid, "the " + frame.kind() + " of "

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class NoOrphanTest {
 
   /** The tests may run on the module path; the child runs everything from the class path. */
-  private static String classPathOfThisJvm() {
+  static String classPathOfThisJvm() {
     return java.util.stream.Stream.of("jdk.module.path", "java.class.path")
         .map(System::getProperty)
         .filter(p -> p != null && !p.isEmpty())

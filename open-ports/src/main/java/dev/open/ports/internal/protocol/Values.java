@@ -59,6 +59,52 @@ public final class Values {
   public static final int VALUE_LEVEL = 2;
 
   /**
+   * Decides where a large array's bytes travel (docs/protocol.md section 8): in a shared-memory
+   * segment, or inline.
+   */
+  @FunctionalInterface
+  public interface ArrayPlacer {
+    /**
+     * Returns the {@code segment} object ({@code {"name": ..., "offset": ...}}) of a segment
+     * that holds the array's bytes, or null to send them inline.
+     *
+     * @param array an array about to be encoded
+     * @return the segment reference, or null
+     */
+    ObjectNode place(NDArray array);
+  }
+
+  /** Finds the bytes of an array that a message says are in a shared-memory segment. */
+  @FunctionalInterface
+  public interface SegmentResolver {
+    /**
+     * Returns the bytes {@code [offset, offset + length)} of segment {@code name}.
+     *
+     * @param name the segment's name, as the message gave it (not yet checked)
+     * @param offset where the array starts in it
+     * @param length the array's size in bytes
+     * @return a buffer of exactly {@code length} bytes
+     * @throws ProtocolException ({@code BAD_VALUE}) when there is no such segment
+     */
+    ByteBuffer resolve(String name, long offset, long length) throws ProtocolException;
+
+    /**
+     * Told of each array made from bytes that {@link #resolve} returned (not of those it had
+     * to convert from big-endian), so that it can recognise the array later.
+     *
+     * @param array the decoded array, a view of {@code bytes}
+     * @param bytes what {@link #resolve} returned
+     */
+    default void decoded(NDArray array, ByteBuffer bytes) {}
+  }
+
+  /** A resolver for frames that may not name segments: every segment is a bad value. */
+  public static final SegmentResolver NO_SEGMENTS = (name, offset, length) -> {
+    throw new ProtocolException(ProtocolException.Code.BAD_VALUE,
+        "$nd names a shared-memory segment, but shared memory is not enabled");
+  };
+
+  /**
    * Encodes a value as a result's value would be (at header level 2), appending the buffers it
    * needs to {@code buffers}.
    *
@@ -82,6 +128,22 @@ public final class Values {
    * @throws IllegalArgumentException for a value that has no protocol form or breaks a limit
    */
   public static JsonNode encode(Object value, List<ByteBuffer> buffers, int level) {
+    return encode(value, buffers, level, null);
+  }
+
+  /**
+   * Encodes a value like {@link #encode(Object, List, int)}, letting {@code placer} put arrays'
+   * bytes in shared-memory segments.
+   *
+   * @param value the value
+   * @param buffers where binary buffers go; their indices are referenced from the result
+   * @param level the header level of the value, at least 2
+   * @param placer where arrays go, or null for inline buffers
+   * @return the JSON form
+   * @throws IllegalArgumentException for a value that has no protocol form or breaks a limit
+   */
+  public static JsonNode encode(Object value, List<ByteBuffer> buffers, int level,
+      ArrayPlacer placer) {
     if (value == null) {
       return NODES.nullNode();
     }
@@ -118,6 +180,15 @@ public final class Values {
     }
     if (value instanceof NDArray array) {
       checkDepth(level + 2, "an NDArray"); // {"$nd": {..., "shape": [...]}}
+      ObjectNode segment = placer == null ? null : placer.place(array);
+      if (segment != null) {
+        ObjectNode nd = ndHeader(0, array.dtype().descr(), array.shape(), array.order());
+        nd.remove("buffer");
+        nd.set("segment", segment);
+        ObjectNode tagged = NODES.objectNode();
+        tagged.set("$nd", nd);
+        return tagged;
+      }
       return tag("$nd", ndHeader(buffers.size(), array.dtype().descr(), array.shape(),
           array.order()), buffers, array.buffer());
     }
@@ -131,7 +202,7 @@ public final class Values {
     }
     NDArray primitive = primitiveArray(value);
     if (primitive != null) {
-      return encode(primitive, buffers, level);
+      return encode(primitive, buffers, level, placer);
     }
     checkDepth(level, "a " + value.getClass().getSimpleName());
     if (value instanceof Map<?, ?> map) {
@@ -145,7 +216,7 @@ public final class Values {
           throw new IllegalArgumentException("map keys must be strings, got "
               + (e.getKey() == null ? "null" : e.getKey().getClass().getName()));
         }
-        object.set(key, encode(e.getValue(), buffers, inner));
+        object.set(key, encode(e.getValue(), buffers, inner, placer));
       }
       if (object.size() == 1 && object.fieldNames().next().startsWith("$")) {
         checkDepth(level + 1, "a $map escape");
@@ -158,12 +229,12 @@ public final class Values {
     if (value instanceof Collection<?> collection) {
       ArrayNode array = NODES.arrayNode(collection.size());
       for (Object element : collection) {
-        array.add(encode(element, buffers, level + 1));
+        array.add(encode(element, buffers, level + 1, placer));
       }
       return array;
     }
     if (value instanceof Object[] objects) {
-      return encode(Arrays.asList(objects), buffers, level);
+      return encode(Arrays.asList(objects), buffers, level, placer);
     }
     throw new IllegalArgumentException("no protocol form for " + value.getClass().getName()
         + " (use JSON-like values, NDArray, primitive arrays or byte[])");
@@ -258,6 +329,20 @@ public final class Values {
    * @throws ProtocolException ({@code BAD_VALUE}) for a malformed tagged value
    */
   public static Object decode(JsonNode node, List<ByteBuffer> buffers) throws ProtocolException {
+    return decode(node, buffers, NO_SEGMENTS);
+  }
+
+  /**
+   * Decodes a value whose arrays may lie in shared-memory segments.
+   *
+   * @param node the JSON form
+   * @param buffers the buffers of its frame
+   * @param segments finds the segments that arrays name
+   * @return the Java value (see the class description)
+   * @throws ProtocolException ({@code BAD_VALUE}) for a malformed tagged value
+   */
+  public static Object decode(JsonNode node, List<ByteBuffer> buffers, SegmentResolver segments)
+      throws ProtocolException {
     if (node == null || node.isNull() || node.isMissingNode()) {
       return null;
     }
@@ -281,7 +366,7 @@ public final class Values {
     if (node.isArray()) {
       List<Object> list = new ArrayList<>(node.size());
       for (JsonNode element : node) {
-        list.add(decode(element, buffers));
+        list.add(decode(element, buffers, segments));
       }
       return list;
     }
@@ -289,19 +374,19 @@ public final class Values {
     if (object.size() == 1) {
       String key = object.fieldNames().next();
       if (key.startsWith("$")) {
-        return decodeTagged(key, object.get(key), buffers);
+        return decodeTagged(key, object.get(key), buffers, segments);
       }
     }
     Map<String, Object> map = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      map.put(e.getKey(), decode(e.getValue(), buffers));
+      map.put(e.getKey(), decode(e.getValue(), buffers, segments));
     }
     return map;
   }
 
-  private static Object decodeTagged(String tag, JsonNode body, List<ByteBuffer> buffers)
-      throws ProtocolException {
+  private static Object decodeTagged(String tag, JsonNode body, List<ByteBuffer> buffers,
+      SegmentResolver segments) throws ProtocolException {
     switch (tag) {
       case "$float" -> {
         return switch (body.asText("")) {
@@ -318,7 +403,7 @@ public final class Values {
         Map<String, Object> map = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
           Map.Entry<String, JsonNode> e = it.next();
-          map.put(e.getKey(), decode(e.getValue(), buffers));
+          map.put(e.getKey(), decode(e.getValue(), buffers, segments));
         }
         return map;
       }
@@ -329,15 +414,17 @@ public final class Values {
         return bytes;
       }
       case "$nd" -> {
-        return decodeArray(body, buffers);
+        return decodeArray(body, buffers, segments);
       }
       default -> throw bad("unknown tagged value " + tag);
     }
   }
 
-  private static NDArray decodeArray(JsonNode nd, List<ByteBuffer> buffers)
-      throws ProtocolException {
-    ByteBuffer data = buffer(nd, buffers, "$nd");
+  private static NDArray decodeArray(JsonNode nd, List<ByteBuffer> buffers,
+      SegmentResolver segments) throws ProtocolException {
+    if (!nd.isObject()) {
+      throw bad("$nd must hold an object, got " + nd);
+    }
     JsonNode dtypeNode = nd.get("dtype");
     if (dtypeNode == null || !dtypeNode.isTextual()) {
       throw bad("$nd has no dtype");
@@ -367,6 +454,9 @@ public final class Values {
     if (!orderText.equals("C") && !orderText.equals("F")) {
       throw bad("$nd order must be \"C\" or \"F\", got " + nd.get("order"));
     }
+    ByteBuffer data = nd.has("segment")
+        ? segment(nd, segments, elements * dtype.itemSize(), dtype.itemSize())
+        : buffer(nd, buffers, "$nd");
     if (elements * dtype.itemSize() != data.remaining()) {
       throw bad("$nd buffer has " + data.remaining() + " bytes, shape " + Arrays.toString(shape)
           + " of " + descr + " needs " + elements * dtype.itemSize());
@@ -378,9 +468,43 @@ public final class Values {
         }
       }
     }
-    ByteBuffer bytes = DType.isBigEndian(descr) ? swapped(data, dtype.itemSize()) : data.slice();
-    return NDArray.wrap(bytes.order(ByteOrder.LITTLE_ENDIAN), dtype, NDArray.Order.valueOf(orderText),
-        shape);
+    boolean swap = DType.isBigEndian(descr);
+    ByteBuffer bytes = swap ? swapped(data, dtype.itemSize()) : data.slice();
+    NDArray array = NDArray.wrap(bytes.order(ByteOrder.LITTLE_ENDIAN), dtype,
+        NDArray.Order.valueOf(orderText), shape);
+    if (nd.has("segment") && !swap) {
+      segments.decoded(array, data);
+    }
+    return array;
+  }
+
+  private static ByteBuffer segment(JsonNode nd, SegmentResolver segments, long length,
+      int itemSize) throws ProtocolException {
+    if (nd.has("buffer")) {
+      throw bad("$nd has both a buffer and a segment");
+    }
+    JsonNode segment = nd.get("segment");
+    JsonNode name = segment.get("name");
+    JsonNode offset = segment.path("offset");
+    if (!segment.isObject() || name == null || !name.isTextual()) {
+      throw bad("$nd segment must be an object with a string name, got " + segment);
+    }
+    long at = offset.isMissingNode() ? 0 : offset.canConvertToLong() && offset.isIntegralNumber()
+        ? offset.longValue() : -1;
+    if (at < 0 || at % itemSize != 0) {
+      throw bad("$nd segment offset must be a non-negative multiple of the item size "
+          + itemSize + ", got " + offset);
+    }
+    if (length < 0 || length > Integer.MAX_VALUE) {
+      throw bad("$nd of " + length + " bytes exceeds the " + Integer.MAX_VALUE
+          + " bytes an NDArray can hold");
+    }
+    ByteBuffer data = segments.resolve(name.asText(), at, length);
+    if (data.remaining() != length) {
+      throw bad("segment " + name.asText() + " gave " + data.remaining() + " bytes, not "
+          + length);
+    }
+    return data;
   }
 
   private static ByteBuffer swapped(ByteBuffer bigEndian, int itemSize) {
