@@ -288,7 +288,7 @@ class WorkerPoolTest {
 
   @Test
   void aWorkerThatStopsReadingIsReplacedWhileTheHostIsStillWritingToIt() throws Exception {
-    WorkerPool python = start(pool().withWorkers(1)
+    WorkerPool python = start(pool().withWorkers(1).withSharedMemory(false) // through the pipe
         .withHealthCheck(Duration.ofMillis(100), Duration.ofMillis(500)));
     long pid = python.pids().get(0);
     signal("STOP", pid);
@@ -308,7 +308,7 @@ class WorkerPoolTest {
 
   @Test
   void closeEndsAWorkerThatStoppedReadingWhileAWriteToItIsBlocked() throws Exception {
-    WorkerPool python = pool().withWorkers(1).build();
+    WorkerPool python = pool().withWorkers(1).withSharedMemory(false).build(); // the pipe
     long pid = python.pids().get(0);
     signal("STOP", pid);
     Thread writer = Thread.ofPlatform().daemon().start(
