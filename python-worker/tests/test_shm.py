@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from client import LAUNCHER, PYTHONPATH, RemoteError
+from conftest import VECTORS
 from open_worker.frames import encode_frame, read_frame
 from open_worker.values import DTYPES
 
@@ -233,3 +234,25 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("vector", VECTORS["segments"], ids=lambda v: v["name"])
+def test_segment_vector(vector, tmp_path):
+    """The conformance vectors of section 8, decoded as a call argument."""
+    from open_worker.shm import SharedMemory
+    from open_worker.values import BadValue, decode_value
+    from test_vectors import assert_meaning
+
+    for name, data in vector["files"].items():
+        (tmp_path / name).write_bytes(bytes.fromhex(data))
+    shm = SharedMemory(str(tmp_path), 1)
+    buffers = [memoryview(bytearray(8))]  # for the vector that names both a buffer and a segment
+    if vector["expect"] == {"error": "bad_value"}:
+        with pytest.raises(BadValue):
+            decode_value(vector["header_value"], buffers, 3, shm)
+    else:
+        value = decode_value(vector["header_value"], buffers, 3, shm)
+        assert value.flags.writeable is False
+        assert_meaning(value, vector["expect"])
+        del value
+    shm.release()

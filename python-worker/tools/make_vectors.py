@@ -337,13 +337,60 @@ DESCRIPTION = [
     "could not load the value as part of this file (numbers of thousands of digits, 1e400, deep "
     "nesting): place the text in a header as above and parse that header as a frame's header is "
     "parsed, with the protocol's limits.",
+    "segments: {name, files, header_value, expect}: files (name -> hex bytes) are written to a "
+    "fresh directory and header_value is decoded as a call argument with it as --shm-dir "
+    "(docs/protocol.md section 8).",
     "expect is a neutral meaning, {error: bad_value}, or {nested_lists: N}: N lists, each the only "
     "element of the one around it, the innermost empty.",
 ]
 
 
 def vectors() -> dict:
-    return {"description": DESCRIPTION, "frames": frame_vectors(), "values": value_vectors()}
+    return {
+        "description": DESCRIPTION,
+        "frames": frame_vectors(),
+        "values": value_vectors(),
+        "segments": segment_vectors(),
+    }
+
+
+def segment_vectors() -> list[dict]:
+    """Arrays in shared-memory segments (protocol section 8): ``files`` are written to a fresh
+    directory, and ``header_value`` is decoded as a call argument with it as ``--shm-dir``."""
+
+    def f64(*xs: float) -> str:
+        return struct.pack("<" + "d" * len(xs), *xs).hex()
+
+    def seg(name, files, segment, dtype, shape, expect, **extra):
+        nd = {**extra, "segment": segment, "dtype": dtype, "shape": shape}
+        return {"name": name, "files": files, "header_value": {"$nd": nd}, "expect": expect}
+
+    def nd(dtype, shape, order, data):
+        return {"ndarray": {"dtype": dtype, "shape": shape, "order": order, "data": data}}
+
+    bad = {"error": "bad_value"}
+    return [
+        seg("segment_whole_file", {"h1": f64(1.5, -2.0, 3.25)}, {"name": "h1", "offset": 0},
+            "<f8", [3], nd("<f8", [3], "C", ["1.5", "-2.0", "3.25"]), order="C"),
+        seg("segment_at_offset", {"h2": f64(9, 1, 2, 3, 4)}, {"name": "h2", "offset": 8}, "<f8",
+            [2, 2], nd("<f8", [2, 2], "F", ["1.0", "2.0", "3.0", "4.0"]), order="F"),
+        seg("segment_offset_omitted", {"h3": "0102"}, {"name": "h3"}, "|u1", [2],
+            nd("|u1", [2], "C", ["1", "2"])),
+        seg("segment_and_buffer", {"h4": f64(1)}, {"name": "h4", "offset": 0}, "<f8", [1], bad,
+            buffer=0),
+        seg("segment_name_with_slash", {}, {"name": "../h5", "offset": 0}, "<f8", [1], bad),
+        seg("segment_name_leading_dot", {".h6": f64(1)}, {"name": ".h6", "offset": 0}, "<f8",
+            [1], bad),
+        seg("segment_offset_unaligned", {"h7": f64(1, 2)}, {"name": "h7", "offset": 4}, "<f8",
+            [1], bad),
+        seg("segment_file_too_short", {"h8": f64(1)}, {"name": "h8", "offset": 0}, "<f8", [2],
+            bad),
+        seg("segment_missing", {}, {"name": "h9", "offset": 0}, "<f8", [1], bad),
+        seg("segment_negative_offset", {"h10": f64(1)}, {"name": "h10", "offset": -8}, "<f8",
+            [1], bad),
+        seg("segment_bool_not_0_or_1", {"h11": "0102"}, {"name": "h11", "offset": 0}, "|b1",
+            [2], bad),
+    ]
 
 
 def render() -> str:

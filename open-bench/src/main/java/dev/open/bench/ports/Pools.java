@@ -19,6 +19,12 @@ final class Pools {
     return builder(workers).withPrefetch(prefetch).build();
   }
 
+  /** A pool with shared memory on or off, taking frames up to 2 GiB (for 1 GiB arrays). */
+  static WorkerPool python(int workers, boolean sharedMemory) {
+    return builder(workers).withSharedMemory(sharedMemory).withMaxFrame(Integer.MAX_VALUE)
+        .build();
+  }
+
   private static WorkerPool.Builder builder(int workers) {
     return WorkerPool.python()
         .withModulePath(REPO.resolve("python-worker/test_tasks"))
