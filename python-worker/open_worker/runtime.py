@@ -468,13 +468,14 @@ class Worker:
 
     def _execute(self, call: Call) -> None:
         try:
-            result = self._run(call)  # the arguments are no longer referenced from here on
-            if is_stream(result):
-                box, result = [result], None
+            # The result is handed on in a list, so that only the encoder holds it and the
+            # call's segments can be let go of before the answer (see _answer).
+            box = [self._run(call)]  # the arguments are no longer referenced from here on
+            if is_stream(box[0]):
                 self._stream(call, box)
             else:
                 self._check_cancelled(call)
-                self._send_value({"kind": "result", "id": call.id}, result, answer=True)
+                self._send_value({"kind": "result", "id": call.id}, box, answer=True)
         except Cancelled as exc:
             self._settle()
             traceback.clear_frames(exc.__traceback__)
@@ -502,6 +503,8 @@ class Worker:
         if not isinstance(args, list) or not isinstance(kwargs, (dict, type(None))):
             raise ProtocolError("call 'args' must be a list and 'kwargs' an object")
         fn = self.functions.resolve(name)
+        if self.shm is not None:
+            self.shm.offer(header.get("spare"))
         try:
             # Each argument sits at level 3 of the header: {"args": [arg, ...]}.
             args = [decode_value(v, call.buffers, 3, self.shm) for v in args]
@@ -522,7 +525,9 @@ class Worker:
                     item = self._guarded(call, functools.partial(next, iterator))
                 except StopIteration:
                     break
-                self._send_value({"kind": "chunk", "id": call.id, "seq": count}, item)
+                box = [item]
+                item = None
+                self._send_value({"kind": "chunk", "id": call.id, "seq": count}, box)
                 count += 1
             self._check_cancelled(call)
         except BaseException:
@@ -565,6 +570,10 @@ class Worker:
         busy), and if the reader has the baton it is asked for it back now: the host's next
         frame often waits for this answer, and the main thread should be the one to read it.
         """
+        if self.shm is not None:
+            kept = self.shm.release()
+            if kept is not None:  # the host may reuse the call's other segments
+                header["kept"] = kept
         with self._cond:
             state = self._state
             state.current = None
@@ -573,9 +582,11 @@ class Worker:
                 self._poke_reader_locked()
         self._send(header, buffers)
 
-    def _send_value(self, header: dict, value: Any, answer: bool = False) -> None:
+    def _send_value(self, header: dict, box: list, answer: bool = False) -> None:
+        """Send the value in ``box`` (taken out of it: once encoded, only the encoder's buffers
+        refer to it)."""
         encoder = Encoder(self.shm)
-        header["value"] = encoder.encode(value)
+        header["value"] = encoder.encode(box.pop())
         try:
             (self._answer if answer else self._send)(header, encoder.buffers)
         except FrameTooLarge as exc:

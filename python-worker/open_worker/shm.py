@@ -63,6 +63,9 @@ class SharedMemory:
         self._counter = itertools.count()
         # Segments mapped for the running call: name -> (mmap, base address, mapped length).
         self._mapped: dict[str, tuple[mmap.mmap, int, int]] = {}
+        self._touched = False  # whether the running call mapped any segment
+        # Files the host offered the running call for its results: [(name, size)].
+        self._spares: list[tuple[str, int]] = []
 
     # ------------------------------------------------------------------ arguments
 
@@ -81,6 +84,7 @@ class SharedMemory:
         return memoryview(mapped[0])[offset : offset + nbytes]
 
     def _map(self, name: str, length: int) -> tuple[mmap.mmap, int, int]:
+        self._touched = True
         try:
             fd = os.open(os.path.join(self.directory, name), os.O_RDONLY | _OPEN_FLAGS)
         except OSError as exc:
@@ -112,24 +116,49 @@ class SharedMemory:
                 return name, start - base
         return None
 
-    def release(self) -> None:
-        """Let go of the running call's mappings; a mapping a kept view still uses stays mapped
-        until that view is gone (the host never writes the segment again)."""
-        for name, (mm, _, _) in list(self._mapped.items()):
-            self._forget(name, mm)
+    def offer(self, spares: Any) -> None:
+        """Take the host's offer of files for the running call's results (``spare``)."""
+        self._spares = []
+        if not isinstance(spares, list):
+            return
+        for spare in spares:
+            if isinstance(spare, dict):
+                name, size = spare.get("name"), spare.get("size")
+                if isinstance(name, str) and NAME.match(name) and type(size) is int:  # noqa: E721
+                    self._spares.append((name, size))
+
+    def release(self) -> list[str] | None:
+        """Let go of the running call's mappings and spares; returns the names of the segments
+        still mapped because a view of them lives on (a task kept it), or None when the call
+        mapped no segment. The host never writes those segments again."""
+        kept = [name for name, (mm, _, _) in self._mapped.items() if not self._forget(name, mm)]
+        touched, self._touched = self._touched, False
         self._mapped.clear()
+        self._spares = []
+        return kept if touched else None
 
     @staticmethod
-    def _forget(name: str, mm: mmap.mmap) -> None:
+    def _forget(name: str, mm: mmap.mmap) -> bool:
+        """Unmap; False if a view of the mapping is alive (it lives on with that view)."""
         try:
             mm.close()
+            return True
         except BufferError:
-            pass  # a view of it is alive: the mapping lives on with it
+            return False
 
     # ------------------------------------------------------------------ results
 
     def write(self, data: memoryview) -> str | None:
-        """Write ``data`` to a new segment and return its name, or None when it does not fit."""
+        """Write ``data`` to a segment and return its name, or None when it does not fit: into
+        the smallest spare the host offered that is large enough (its pages exist already, the
+        write is a copy), else into a new file."""
+        view = data.cast("B")
+        fits = [s for s in self._spares if s[1] >= len(view)]
+        if fits:
+            spare = min(fits, key=lambda s: s[1])
+            self._spares.remove(spare)
+            if self._write_spare(spare[0], view):
+                return spare[0]
         name = f"{self._prefix}{next(self._counter)}"
         path = os.path.join(self.directory, name)
         try:
@@ -137,13 +166,30 @@ class SharedMemory:
         except OSError:
             return None
         try:
-            view, done = data.cast("B"), 0
+            done = 0
             while done < len(view):
                 done += os.write(fd, view[done:])
             return name
         except OSError:  # no room (ENOSPC, EFBIG): the caller sends the bytes inline
             os.unlink(path)
             return None
+        finally:
+            os.close(fd)
+
+    def _write_spare(self, name: str, view: memoryview) -> bool:
+        try:
+            fd = os.open(os.path.join(self.directory, name), os.O_WRONLY | _OPEN_FLAGS)
+        except OSError:
+            return False
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            done = 0
+            while done < len(view):
+                done += os.pwrite(fd, view[done:], done)
+            return True
+        except OSError:
+            return False
         finally:
             os.close(fd)
 

@@ -256,3 +256,36 @@ def test_segment_vector(vector, tmp_path):
         assert_meaning(value, vector["expect"])
         del value
     shm.release()
+
+
+def test_an_answer_lists_the_segments_the_task_kept(shm_worker, pool_dir):
+    a = np.arange(1024, dtype="<f8")
+    put_segment(pool_dir, "h1", a.tobytes())
+    put_segment(pool_dir, "h2", a.tobytes())
+    summed = call_raw(shm_worker, "open_test_tasks:array_sum", [seg_arg("h1", a)], 1)
+    assert summed.header["kept"] == []  # mapped, and let go of: the host may reuse h1
+    kept = call_raw(shm_worker, "open_test_tasks:keep", [seg_arg("h2", a)], 2)
+    assert kept.header["kept"] == ["h2"]
+    echoed = call_raw(shm_worker, "open_test_tasks:echo", [seg_arg("h1", a)], 3)
+    assert echoed.header["kept"] == []  # the result names h1; the worker holds no view of it
+    failed = call_raw(shm_worker, "open_test_tasks:scale_in_place", [seg_arg("h1", a)], 4)
+    assert failed.header["kind"] == "error" and failed.header["kept"] == []
+    inline = call_raw(shm_worker, "open_test_tasks:add", [1, 2], 5)
+    assert "kept" not in inline.header  # no segment, nothing to say
+
+
+def test_a_result_goes_into_the_spare_the_host_offered(shm_worker, pool_dir):
+    a = np.arange(1024, dtype="<f8")
+    put_segment(pool_dir, "h1", a.tobytes())
+    put_segment(pool_dir, "h2", bytes(3 * a.nbytes))  # an idle file, larger than the result
+    shm_worker.send({"kind": "call", "id": 1, "function": "open_test_tasks:array_double",
+                     "args": [seg_arg("h1", a)], "spare": [{"name": "h2", "size": 3 * a.nbytes}]})
+    frame = shm_worker.recv()
+    assert frame.header["value"]["$nd"]["segment"] == {"name": "h2", "offset": 0}
+    assert np.array_equal(result_array(pool_dir, frame), a * 2)
+    too_small = [{"name": "h3", "size": 8}]
+    put_segment(pool_dir, "h3", bytes(8))
+    shm_worker.send({"kind": "call", "id": 2, "function": "open_test_tasks:array_double",
+                     "args": [seg_arg("h1", a)], "spare": too_small})
+    name = shm_worker.recv().header["value"]["$nd"]["segment"]["name"]
+    assert name.startswith("w")  # no spare fits: a new file

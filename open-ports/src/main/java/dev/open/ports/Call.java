@@ -72,6 +72,12 @@ final class Call {
       if (!kwargs.isEmpty()) {
         fields.set("kwargs", Values.encode(kwargs, encodedBuffers, 2, segments));
       }
+      if (segments != null) {
+        com.fasterxml.jackson.databind.node.ArrayNode spare = segments.spare();
+        if (spare != null) {
+          fields.set("spare", spare);
+        }
+      }
       this.header = FrameCodec.encodeHeader(fields, encodedBuffers);
     } catch (IllegalArgumentException | ProtocolException e) {
       if (segments != null) {

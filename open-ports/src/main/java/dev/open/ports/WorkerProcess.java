@@ -367,6 +367,7 @@ final class WorkerProcess {
           discardSegments(frame);
         } else {
           Object value = decode(frame, call);
+          answered(call, frame.header());
           if (value != DECODE_FAILED) {
             call.complete(value);
           }
@@ -398,6 +399,7 @@ final class WorkerProcess {
       case "end" -> {
         Call call = finishCall(frame.id());
         if (call != null) {
+          answered(call, frame.header());
           if (!call.isDone()) {
             call.end();
           }
@@ -479,6 +481,13 @@ final class WorkerProcess {
     return names;
   }
 
+  /** Passes an answer's {@code kept} list to its call's segments (protocol section 8). */
+  private static void answered(Call call, ObjectNode header) {
+    if (call.segments != null) {
+      call.segments.answered(header.get("kept"));
+    }
+  }
+
   /** Deletes the segments this worker wrote for an answer nobody takes (protocol section 8). */
   private void discardSegments(Frame frame) {
     if (config.segments != null) {
@@ -519,6 +528,7 @@ final class WorkerProcess {
     if (call == null) {
       return;
     }
+    answered(call, header);
     if (!call.isDone()) {
       if (type.equals("Cancelled")) {
         call.cancelledByWorker();
