@@ -74,8 +74,11 @@ final class SharedSegments implements AutoCloseable {
   private static final Pattern DIRECTORY = Pattern.compile("open-(\\d+)-[0-9a-f]+");
   private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
   private static final int ZEROS = 1 << 20;
-  /** The most idle files kept for reuse; their bytes also stay under half the budget. */
-  private static final int MAX_IDLE = 4;
+  /**
+   * The most idle files kept for reuse; their bytes also stay under twice the budget, or twice
+   * the file just given back if it is larger (so that a workload of 1 GiB arrays reuses too).
+   */
+  static final int MAX_IDLE = 8;
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(SharedSegments::deleteTree),
@@ -86,12 +89,15 @@ final class SharedSegments implements AutoCloseable {
   private final long threshold;
   /**
    * Bytes of segments the host maps (results and shared arrays). The garbage collector does not
-   * see them, as it sees no off-heap memory: past {@link #budget} a new mapping first asks for a
-   * collection, so that arrays nobody uses give their memory back, as {@code
-   * ByteBuffer.allocateDirect} does at {@code -XX:MaxDirectMemorySize}.
+   * see them, as it sees no off-heap memory: past {@link #budget} (256 MiB, or a quarter of the
+   * heap's maximum if less) a new mapping first asks for a collection, so that arrays nobody
+   * uses give their memory back, as {@code ByteBuffer.allocateDirect} does at {@code
+   * -XX:MaxDirectMemorySize}, and their files come back for reuse. A small budget collects
+   * more often (a young collection of a small heap costs far less than fresh pages: 64 MiB of
+   * them cost about 40 ms); the arrays in use may exceed it, it only triggers collections.
    */
   private final AtomicLong mapped = new AtomicLong();
-  private final long budget = Math.max(256L << 20, Runtime.getRuntime().maxMemory() / 4);
+  private final long budget = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4);
   private final AtomicLong names = new AtomicLong();
   /** Arrays that live in a segment of this pool, by identity; weak both ways. */
   private final Map<Key, Shared> shared = new HashMap<>();
@@ -273,7 +279,8 @@ final class SharedSegments implements AutoCloseable {
     synchronized (idle) {
       idle.addLast(new Idle(renamed, capacity));
       long bytes = idle.stream().mapToLong(Idle::capacity).sum();
-      while (idle.size() > MAX_IDLE || bytes > budget / 2) {
+      long limit = Math.max(2 * budget, 2 * capacity);
+      while (idle.size() > MAX_IDLE || bytes > limit) {
         Idle oldest = idle.removeFirst();
         bytes -= oldest.capacity;
         evicted.add(oldest.path);

@@ -69,8 +69,8 @@ class SharedMemoryTest {
   }
 
   /**
-   * Waits until the pool's directory holds no segment but {@code kept} arrays and at most four
-   * idle files.
+   * Waits until the pool's directory holds no segment but {@code kept} arrays and a few idle
+   * files.
    */
   private static void onlySharedArraysLeft(WorkerPool pool, int kept) throws Exception {
     eventually(Duration.ofSeconds(30), () -> {
@@ -78,7 +78,7 @@ class SharedMemoryTest {
         List<String> left = files(pool);
         List<String> arrays = left.stream().filter(n -> !n.startsWith("f")).toList();
         return arrays.size() == kept && arrays.stream().allMatch(n -> n.startsWith("s"))
-            && left.size() - arrays.size() <= 4; // idle files for reuse, a few at most
+            && left.size() - arrays.size() <= SharedSegments.MAX_IDLE; // idle, for reuse
       } catch (IOException e) {
         return false;
       }
@@ -174,7 +174,7 @@ class SharedMemoryTest {
     }
     List<String> idle = files(python).stream().filter(n -> n.startsWith("f")).toList();
     assertThat(idle).as("staged arguments and spares went back to the idle list").isNotEmpty()
-        .hasSizeLessThanOrEqualTo(4);
+        .hasSizeLessThanOrEqualTo(SharedSegments.MAX_IDLE);
     for (int i = 0, k = 0; i < 12; i++, k++) {
       assertThat(results.get(k).toDoubleArray()).as("result %d", i).containsOnly(2.0 * i);
       if (i % 3 == 0) {
@@ -189,7 +189,7 @@ class SharedMemoryTest {
       System.gc();
       try {
         return files(python).stream().allMatch(n -> n.startsWith("f"))
-            && files(python).size() <= 4;
+            && files(python).size() <= SharedSegments.MAX_IDLE;
       } catch (IOException e) {
         return false;
       }
@@ -228,7 +228,7 @@ class SharedMemoryTest {
       System.gc(); // the results are garbage: their segments go with their mappings
       try {
         return files(python).stream().allMatch(n -> n.startsWith("f"))
-            && files(python).size() <= 4;
+            && files(python).size() <= SharedSegments.MAX_IDLE;
       } catch (IOException e) {
         return false;
       }

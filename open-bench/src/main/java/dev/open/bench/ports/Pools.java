@@ -25,6 +25,12 @@ final class Pools {
         .build();
   }
 
+  /** As {@link #python(int, boolean)}, arrays of at least {@code threshold} bytes shared. */
+  static WorkerPool python(int workers, boolean sharedMemory, long threshold) {
+    return builder(workers).withSharedMemory(sharedMemory).withSharedMemoryThreshold(threshold)
+        .build();
+  }
+
   private static WorkerPool.Builder builder(int workers) {
     return WorkerPool.python()
         .withModulePath(REPO.resolve("python-worker/test_tasks"))

@@ -43,7 +43,7 @@ public class PortArrayBenchmark {
 
     @Setup
     public void setUp() {
-      pool = Pools.python(1);
+      pool = Pools.python(1, false); // the pipes: SharedMemoryBenchmark has shared memory
       Random random = new Random(64);
       double[] values = new double[ELEMENTS];
       for (int i = 0; i < values.length; i++) {

@@ -101,6 +101,40 @@ public class SharedMemoryBenchmark {
     }
   }
 
+  /**
+   * Where shared memory starts to pay: arrays from 64 KiB to 4 MiB (ordinary {@code NDArray}s,
+   * {@code identity}), pipe against shared memory with the threshold at 1 byte; and the small
+   * call ({@code add(1, 2)}), which must cost what it did.
+   */
+  @State(Scope.Benchmark)
+  public static class Crossover {
+    @Param({"pipe", "shm"})
+    public String transport;
+
+    @Param({"0", "64", "256", "1024", "4096"})
+    public int kib;
+
+    WorkerPool pool;
+    NDArray argument;
+
+    @Setup
+    public void setUp() {
+      pool = Pools.python(1, !transport.equals("pipe"), 1);
+      argument = NDArray.allocate(DType.FLOAT64, Math.max(kib, 1) << 7);
+    }
+
+    @TearDown
+    public void tearDown() {
+      pool.close();
+    }
+  }
+
+  @Benchmark
+  public Object crossover(Crossover state) {
+    return state.kib == 0 ? state.pool.call("open_test_tasks:add", 1, 2).join()
+        : state.pool.call("open_test_tasks:identity", state.argument).join();
+  }
+
   @Benchmark
   public Object roundTrip(RoundTrip state) {
     return state.pool.call("open_test_tasks:" + state.task, state.argument).join();
