@@ -1,7 +1,7 @@
 # The OPEN Julia worker (protocol: docs/protocol.md).
 #
 #   julia [--threads=2] open_worker.jl --allow MODULE [--allow MODULE ...] [--max-frame BYTES]
-#         [--allow-attribute-paths]
+#         [--allow-attribute-paths] [--shm-dir DIR [--shm-threshold BYTES]]
 #
 # The host sets JULIA_LOAD_PATH so that the allowed task modules can be found (directories
 # holding `MyTasks.jl` files, or packages, plus `@stdlib`); the worker drops load-path entries

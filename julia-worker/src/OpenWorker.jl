@@ -7,10 +7,10 @@ private copy of the original stdout.
 
 Base only: no packages, no stdlib that needs loading. Entry point: [`main`](@ref), started by
 `julia open_worker.jl --allow MODULE [--allow MODULE ...] [--max-frame BYTES]
-[--allow-attribute-paths]`.
+[--allow-attribute-paths] [--shm-dir DIR [--shm-threshold BYTES]]`.
 
-The rules this module implements (streaming, cancellation, arrays, stdio) are listed in
-`julia-worker/README.md`.
+The rules this module implements (streaming, cancellation, arrays, shared memory, stdio) are
+listed in `julia-worker/README.md`.
 """
 module OpenWorker
 
@@ -28,7 +28,8 @@ const MAX_ERROR_TEXT = 1 << 20                 # error message/traceback are cut
 const FRAME_FD_ENV = "OPEN_WORKER_FRAME_FD"
 const THIS_MODULE = @__MODULE__
 const USAGE = "usage: julia [--threads=2] open_worker.jl --allow MODULE [--allow MODULE ...] " *
-              "[--max-frame BYTES] [--allow-attribute-paths]"
+              "[--max-frame BYTES] [--allow-attribute-paths] " *
+              "[--shm-dir DIR [--shm-threshold BYTES]]"
 
 # Limits every implementation enforces (issue 8). A header deeper or with longer numbers than
 # this is a *bad value*: an error of that message only (see `parse_body`).
@@ -47,6 +48,7 @@ ENDIAN_BOM == 0x04030201 || error("OpenWorker needs a little-endian machine")
 include("errors.jl")     # the worker's exceptions and their protocol `type` names
 include("json.jl")       # strict JSON reader (with the value limits) and compact writer
 include("frames.jl")     # the frame codec: reading, splitting and writing frames
+include("shm.jl")        # shared-memory segments: mapping arguments, writing results
 include("values.jl")     # the value codec: $nd/$bytes/$float/$map <-> Julia values
 include("functions.jl")  # "module:name" against the allow list
 include("runtime.jl")    # the worker: queue, executor, answers, cancellation, reader

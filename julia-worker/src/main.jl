@@ -2,7 +2,8 @@
 # working directory from the load path, taking over stdout/stdin, and `main`, which
 # open_worker.jl calls as `OpenWorker.main`.
 #
-# Relies on DEFAULT_MAX_FRAME, MAX_U32, FRAME_FD_ENV and USAGE (OpenWorker.jl) and on
+# Relies on DEFAULT_MAX_FRAME, MAX_U32, FRAME_FD_ENV and USAGE (OpenWorker.jl), on shm.jl
+# (DEFAULT_SHM_THRESHOLD, `check_shm_dir`, `SharedMemory`, `ignore_file_size_signal`) and on
 # runtime.jl: `Worker`, CURRENT_WORKER, KEEP_ALIVE (which `take_over_stdio!` fills),
 # `log_line`, `start_executor!`, `send_frame`, `hello_header`, `serve` and `finish!`.
 
@@ -13,10 +14,14 @@ function valid_module_pattern(p::AbstractString)
     return !isempty(base) && all(Base.isidentifier, split(base, '.'))
 end
 
+const VALUE_OPTIONS = ("--allow", "--max-frame", "--shm-dir", "--shm-threshold")
+
 function parse_args(args::Vector{String})
     allow = String[]
     max_frame = DEFAULT_MAX_FRAME
     attribute_paths = false
+    shm_dir = nothing
+    shm_threshold = DEFAULT_SHM_THRESHOLD
     i = 1
     while i <= length(args)
         a = args[i]
@@ -27,35 +32,40 @@ function parse_args(args::Vector{String})
         end
         local name::String
         local value::String
-        if a == "--allow" || a == "--max-frame"
+        if a in VALUE_OPTIONS
             i < length(args) || throw(ArgumentError("$a needs a value"))
             name = a
             value = args[i + 1]
             i += 2
-        elseif startswith(a, "--allow=")
-            name = "--allow"
-            value = a[(ncodeunits("--allow=") + 1):end]
-            i += 1
-        elseif startswith(a, "--max-frame=")
-            name = "--max-frame"
-            value = a[(ncodeunits("--max-frame=") + 1):end]
-            i += 1
         else
-            throw(ArgumentError("unknown argument $(repr(a))"))
+            eq = findfirst('=', a)                          # --option=value
+            (eq !== nothing && a[1:prevind(a, eq)] in VALUE_OPTIONS) ||
+                throw(ArgumentError("unknown argument $(repr(a))"))
+            name = a[1:prevind(a, eq)]
+            value = a[nextind(a, eq):end]
+            i += 1
         end
         if name == "--allow"
             valid_module_pattern(value) ||
                 throw(ArgumentError("not a module name or 'pkg.*' pattern: $(repr(value))"))
             push!(allow, value)
-        else
+        elseif name == "--max-frame"
             n = tryparse(Int, value)
             (n !== nothing && 4 <= n <= MAX_U32) ||
                 throw(ArgumentError("--max-frame must be between 4 and $MAX_U32, got $(repr(value))"))
             max_frame = n
+        elseif name == "--shm-dir"
+            shm_dir = check_shm_dir(value)
+        else
+            n = tryparse(Int, value)
+            (n !== nothing && n >= 1) || throw(ArgumentError(
+                "--shm-threshold must be an integer of at least 1, got $(repr(value))"))
+            shm_threshold = n
         end
     end
     isempty(allow) && throw(ArgumentError("at least one --allow MODULE is required"))
-    return (allow = allow, max_frame = max_frame, attribute_paths = attribute_paths)
+    return (allow = allow, max_frame = max_frame, attribute_paths = attribute_paths,
+            shm_dir = shm_dir, shm_threshold = shm_threshold)
 end
 
 # --- load path ----------------------------------------------------------------------------
@@ -164,10 +174,12 @@ end
     main(args = ARGS) -> Int
 
 Run the worker: parse `--allow MODULE` (repeatable; `pkg.*` allows a package and its
-submodules), `--max-frame BYTES` and `--allow-attribute-paths`, remove working-directory
-entries from the load path ([`harden_load_path!`](@ref)), take over stdio, send `hello`, serve
-frames. Exits the process: 0 on end-of-file or `shutdown`, 3 after a fatal protocol error, 2
-on a bad command line.
+submodules), `--max-frame BYTES`, `--allow-attribute-paths`, `--shm-dir DIR` and
+`--shm-threshold BYTES` (shared memory: capability `shm`, [`SharedMemory`](@ref)), remove
+working-directory entries from the load path ([`harden_load_path!`](@ref)), take over stdio,
+send `hello`, serve frames. Exits the process: 0 on end-of-file or `shutdown`, 3 after a fatal
+protocol error, 2 on a bad command line (also a `--shm-dir` that is not a directory the worker
+can write).
 """
 function main(args::Vector{String} = copy(ARGS))
     if any(a -> a == "-h" || a == "--help", args)
@@ -186,13 +198,18 @@ function main(args::Vector{String} = copy(ARGS))
     removed = harden_load_path!()
     isempty(removed) || log_line("load path entries that depend on the working directory ",
                                  "are ignored: ", join(removed, ", "))
+    shm = nothing
+    if opts.shm_dir !== nothing
+        shm = SharedMemory(opts.shm_dir, opts.shm_threshold)
+        ignore_file_size_signal()
+    end
     out, inp = take_over_stdio!()
-    w = Worker(out, inp, opts.max_frame, opts.allow, opts.attribute_paths)
+    w = Worker(out, inp, opts.max_frame, opts.allow, opts.attribute_paths, shm)
     CURRENT_WORKER[] = w
     start_executor!(w)
     status = 0
     try
-        send_frame(w, hello_header(), Any[])
+        send_frame(w, hello_header(shm !== nothing), Any[])
         status = serve(w)
     catch err
         if err isa Base.IOError || err isa SystemError || err isa EOFError

@@ -4,7 +4,8 @@
 #
 # Relies on PROTOCOL_VERSION, WORKER_NAME, MAX_U32 and MAX_ERROR_TEXT (OpenWorker.jl), and on
 # every file included before it: errors.jl (`error_type_name` and the exception types),
-# frames.jl (`Frame`, `read_frame`, `frame_parts`), values.jl (`decode_value`,
+# frames.jl (`Frame`, `read_frame`, `frame_parts`), shm.jl (`SharedMemory`, `release!`,
+# `finish_written!`, `host_gone`, `remove_directory`), values.jl (`decode_value`,
 # `encode_value`) and functions.jl. `is_worker_frame` recognizes the worker's own stack frames
 # by their file: OpenWorker.jl or any file in this directory. main.jl sets CURRENT_WORKER and
 # fills KEEP_ALIVE.
@@ -48,11 +49,12 @@ mutable struct Worker
     @atomic phase::Int
     exec_task::Union{Task,Nothing}
     exec_tid::Int                   # the thread the executor is pinned to
+    shm::Union{Nothing,SharedMemory}  # --shm-dir: shared memory (used by the executor only)
 
     function Worker(out::IO, inp::IO, max_frame::Int, allow::Vector{String},
-                    attribute_paths::Bool = false)
+                    attribute_paths::Bool = false, shm::Union{Nothing,SharedMemory} = nothing)
         return new(out, inp, max_frame, allow, attribute_paths, ReentrantLock(), ReentrantLock(),
-                   Set{Int64}(), Channel{Any}(Inf), 0, 0, PHASE_IDLE, nothing, 1)
+                   Set{Int64}(), Channel{Any}(Inf), 0, 0, PHASE_IDLE, nothing, 1, shm)
     end
 end
 
@@ -97,10 +99,24 @@ function send_frame(w::Worker, header::Dict{String,Any}, bufs::Vector{Any};
     return nothing
 end
 
+# With shared memory, large arrays go to segments; the segments written for a value that could
+# not be sent are deleted.
 function send_value(w::Worker, header::Dict{String,Any}, value)
     bufs = Any[]
-    header["value"] = encode_value(value, bufs)
-    send_frame(w, header, bufs; limit = w.max_frame)
+    shm = w.shm
+    if shm === nothing
+        header["value"] = encode_value(value, bufs)
+        send_frame(w, header, bufs; limit = w.max_frame)
+        return nothing
+    end
+    sent = false
+    try
+        header["value"] = encode_value(value, bufs, shm)
+        send_frame(w, header, bufs; limit = w.max_frame)
+        sent = true
+    finally
+        finish_written!(shm, sent)
+    end
     return nothing
 end
 
@@ -332,11 +348,11 @@ function prepare_call(w::Worker, req::CallRequest)
     is_allowed(w.allow, modname) ||
         throw(NotAllowed("module $(modname) is not allowed in this worker (see --allow)"))
     (length(attrs) == 1 || w.attribute_paths) || throw(NotAllowed(ATTRIBUTE_PATHS_REFUSED))
-    args = Any[decode_value(v, req.buffers) for v in args_raw]
+    args = Any[decode_value(v, req.buffers, w.shm) for v in args_raw]
     kwargs = Pair{Symbol,Any}[]
     if kwargs_raw !== nothing
         for (k, v) in kwargs_raw
-            push!(kwargs, Symbol(k) => decode_value(v, req.buffers))
+            push!(kwargs, Symbol(k) => decode_value(v, req.buffers, w.shm))
         end
     end
     root = Base.require(Main, Symbol(first(split(modname, '.'))))
@@ -401,6 +417,7 @@ function executor_loop(w::Worker)
             log_line("executor: call ", req.id, " could not be answered: ",
                      sprint(showerror, err))
         finally
+            w.shm === nothing || release!(w.shm)    # the call's mappings, after its answer
             end_call!(w)
         end
     end
@@ -633,7 +650,7 @@ function serve(w::Worker)
             end
             continue
         end
-        frame === nothing && return 0
+        frame === nothing && return end_of_input(w)
         kind = frame.header["kind"]::String
         try
             if kind == "call"
@@ -656,11 +673,27 @@ function serve(w::Worker)
     end
 end
 
-function hello_header()
+# End of the frame input without a `shutdown`: if the host died (it could not send one), the
+# worker deletes the shared-memory directory, which nobody else will (protocol section 8).
+function end_of_input(w::Worker)
+    shm = w.shm
+    if shm !== nothing && host_gone(shm)
+        try
+            remove_directory(shm)
+        catch err
+            log_line("could not remove ", shm.dir, ": ", sprint(showerror, err))
+        end
+    end
+    return 0
+end
+
+function hello_header(shm::Bool = false)
+    capabilities = Any["stream", "cancel"]
+    shm && push!(capabilities, "shm")
     return Dict{String,Any}(
         "kind" => "hello", "protocol" => PROTOCOL_VERSION, "language" => "julia",
         "version" => string(VERSION), "pid" => Int(getpid()), "worker" => WORKER_NAME,
-        "capabilities" => Any["stream", "cancel"])
+        "capabilities" => capabilities)
 end
 
 # Leave without cutting a frame in half (bounded wait for the frame lock, which is then kept).

@@ -1,10 +1,11 @@
 # The value codec (protocol section 4; python-worker: open_worker/values.py): a parsed JSON
 # tree with `$nd`/`$bytes`/`$float`/`$map` objects to Julia values (received arrays share the
-# frame's memory) and Julia values to such a tree plus buffers.
+# frame's memory, or a shared-memory segment's) and Julia values to such a tree plus buffers.
 #
 # Relies on MAX_BUFFERS and MAX_JSON_DEPTH (OpenWorker.jl, which also refuses to load on a
 # big-endian machine: the zero-copy arrays below assume little-endian), on `ProtocolError`
-# (errors.jl) and on `check_integer_digits` (frames.jl).
+# (errors.jl), on `check_integer_digits` (frames.jl) and on shm.jl (`SharedMemory`,
+# `segment_view`, `locate`, `write_segment`, `segment_nd`, RESULT_SHM).
 
 # ------------------------------------------------------------------------------------------
 # Values (protocol section 4)
@@ -36,33 +37,34 @@ end
 bad_value(msg::AbstractString) = throw(ProtocolError("bad_value", msg))
 
 """
-    decode_value(x, buffers) -> Any
+    decode_value(x, buffers[, shm::SharedMemory]) -> Any
 
 Turn a value as parsed from a header into its Julia value: JSON as parsed, `\$float` to
 NaN/Inf/-Inf, `\$bytes` to a `Vector{UInt8}` (a copy), `\$map` to a `Dict{String,Any}`, and
-`\$nd` to an array that shares the buffer's memory (see [`decode_nd`](@ref)). Malformed
-tagged values throw `ProtocolError` with code `"bad_value"`.
+`\$nd` to an array that shares the buffer's memory (see [`decode_nd`](@ref)), or with `shm`
+the memory of the segment it names. Malformed tagged values throw `ProtocolError` with code
+`"bad_value"`.
 """
-function decode_value(x, buffers)
+function decode_value(x, buffers, shm::Union{Nothing,SharedMemory} = nothing)
     if x isa Dict{String,Any}
         if length(x) == 1
             key = first(keys(x))
-            startswith(key, "\$") && return decode_tagged(key, x[key], buffers)
+            startswith(key, "\$") && return decode_tagged(key, x[key], buffers, shm)
         end
         d = Dict{String,Any}()
         for (k, v) in x
-            d[k] = decode_value(v, buffers)
+            d[k] = decode_value(v, buffers, shm)
         end
         return d
     elseif x isa Vector{Any}
-        return Any[decode_value(v, buffers) for v in x]
+        return Any[decode_value(v, buffers, shm) for v in x]
     end
     return x
 end
 
-function decode_tagged(tag::String, payload, buffers)
+function decode_tagged(tag::String, payload, buffers, shm::Union{Nothing,SharedMemory})
     if tag == "\$nd"
-        return decode_nd(payload, buffers)
+        return decode_nd(payload, buffers, shm)
     elseif tag == "\$bytes"
         payload isa Dict{String,Any} || bad_value("\$bytes needs an object")
         return Vector{UInt8}(buffer_at(payload, buffers, "\$bytes"))
@@ -76,11 +78,26 @@ function decode_tagged(tag::String, payload, buffers)
         payload isa Dict{String,Any} || bad_value("\$map needs an object")
         d = Dict{String,Any}()
         for (k, v) in payload
-            d[k] = decode_value(v, buffers)
+            d[k] = decode_value(v, buffers, shm)
         end
         return d
     end
     bad_value("unknown tag $(repr(tag))")
+end
+
+# The bytes of an `\$nd`: a buffer of the frame, or with `shm` a part of a segment.
+function nd_bytes(spec::Dict{String,Any}, buffers, shm::Union{Nothing,SharedMemory},
+                  nbytes::Int, itemsize::Int)
+    haskey(spec, "segment") || return buffer_at(spec, buffers, "\$nd")
+    haskey(spec, "buffer") && bad_value("\$nd has both a \"buffer\" and a \"segment\"")
+    shm === nothing &&
+        bad_value("\$nd names a shared-memory segment, but shared memory is not enabled")
+    seg = spec["segment"]
+    seg isa Dict{String,Any} || bad_value("\$nd: \"segment\" must be an object")
+    offset = get(seg, "offset", 0)
+    (offset isa Int64 && offset % itemsize != 0) &&
+        bad_value("\$nd: segment offset $offset is not a multiple of the item size $itemsize")
+    return segment_view(shm, get(seg, "name", nothing), offset, nbytes)
 end
 
 function buffer_at(spec::Dict{String,Any}, buffers, what::String)
@@ -117,22 +134,22 @@ function byteswapped(::Type{T}, raw::AbstractVector{UInt8}) where {T}
 end
 
 """
-    decode_nd(spec, buffers) -> AbstractArray
+    decode_nd(spec, buffers[, shm]) -> AbstractArray
 
 A `\$nd` value as a Julia array that indexes like the sender's array:
 
 - the elements are the buffer's bytes, not a copy (`reinterpret` of a view of the frame
-  body, which stays alive as long as the array does); big-endian dtypes are the exception:
-  they are copied once and byte-swapped;
+  body, which stays alive as long as the array does); with `"segment"` instead of `"buffer"`
+  (and `shm`), a view of the segment mapped read-only ([`segment_view`](@ref)); big-endian
+  dtypes are the exception: they are copied once and byte-swapped;
 - `"F"` order (or 0-d/1-d): `reshape(flat, shape...)`, an `AbstractArray{T,N}` of size `shape`;
 - `"C"` order, N >= 2: `PermutedDimsArray(reshape(flat, reverse(shape)...), (N, ..., 1))`, so
   `a[i, j, ...]` is the sender's `a[i, j, ...]` and `size(a) == shape`.
 
 Call `Array(a)` (a copy) when code needs a dense `Array`.
 """
-function decode_nd(spec, buffers)
+function decode_nd(spec, buffers, shm::Union{Nothing,SharedMemory} = nothing)
     spec isa Dict{String,Any} || bad_value("\$nd needs an object")
-    buf = buffer_at(spec, buffers, "\$nd")
     dt = get(spec, "dtype", nothing)
     dt isa String || bad_value("\$nd: \"dtype\" must be a string")
     T, swap = parse_dtype(dt)
@@ -150,6 +167,7 @@ function decode_nd(spec, buffers)
     (order == "C" || order == "F") || bad_value("\$nd: \"order\" must be \"C\" or \"F\"")
     count > div(typemax(Int), sizeof(T)) && bad_value("\$nd: shape is too large")
     nbytes = count * sizeof(T)
+    buf = nd_bytes(spec, buffers, shm, nbytes, sizeof(T))
     length(buf) == nbytes || bad_value("\$nd: buffer has $(length(buf)) bytes but dtype $dt " *
                                        "and shape $(dims) need $nbytes")
     if T === Bool
@@ -192,8 +210,22 @@ header level the value is at if it is a container (2, the default, for the `valu
 non-finite float 1). The check comes before recursing, so a value nested 100,000 deep fails
 fast instead of overflowing the stack. (The extra level of a `\$map` escape is left to the
 frame's own check in [`frame_parts`](@ref).)
+
+With `shm` (a [`SharedMemory`](@ref), the value of an answer at level 2): an array of at least
+`shm.threshold` bytes is sent in a segment instead of a buffer, `{"\$nd": {"segment": {"name",
+"offset"}, ...}}`: named where it lies when it is a dense part of a segment mapped for the
+running call ([`locate`](@ref); in F or C order, as it lies), else written to a new segment
+([`write_segment`](@ref)); inline as above when that write fails.
 """
 encode_value(x, buffers::Vector{Any}) = encode_value(x, buffers, 2)
+function encode_value(x, buffers::Vector{Any}, shm::SharedMemory)
+    RESULT_SHM[] = shm
+    try
+        return encode_value(x, buffers, 2)
+    finally
+        RESULT_SHM[] = nothing
+    end
+end
 encode_value(x, buffers::Vector{Any}, level::Int) =
     throw(ArgumentError("cannot send a value of type $(typeof(x))"))
 encode_value(::Nothing, buffers::Vector{Any}, level::Int) = nothing
@@ -267,8 +299,22 @@ function encode_array(a::AbstractArray, buffers::Vector{Any}, level::Int)
     dt = dtype_string(T)
     dt === nothing && return encode_nested(a, buffers, level)
     check_level(level + 2)                      # {"$nd": {..., "shape": [...]}}
+    shm = RESULT_SHM[]
+    dense = nothing
+    if shm !== nothing && length(a) * sizeof(T) >= shm.threshold
+        found = locate(shm, a)                  # (part of) an argument: named, not copied
+        if found === nothing
+            dense = a isa Array ? a : Array{T}(a)
+            name = write_segment(shm, dense)
+            found = name === nothing ? nothing : (name, 0, "F")
+        end
+        if found !== nothing
+            name, offset, order = found
+            return Dict{String,Any}("\$nd" => segment_nd(name, offset, dt, size(a), order))
+        end
+    end
     i = reserve_buffer(buffers)                 # before a non-dense array is copied
-    dense = a isa Array ? a : Array{T}(a)
+    dense === nothing && (dense = a isa Array ? a : Array{T}(a))
     push!(buffers, dense)
     return Dict{String,Any}("\$nd" => Dict{String,Any}(
         "buffer" => i, "dtype" => dt,

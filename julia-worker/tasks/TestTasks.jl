@@ -246,4 +246,30 @@ function cooperative_spin(seconds)
     return n
 end
 
+# For the shared-memory tests (protocol section 8; python-worker/test_tasks/open_test_tasks.py
+# has the same functions, `copy_array` being its `copy`).
+
+const KEPT = Any[]
+
+"Double the argument in place: a `ReadOnlyMemoryError` on an argument from a segment."
+function scale_in_place(a)
+    a .*= 2
+    return a
+end
+
+"The second half of a vector: a view of the argument, not a copy."
+tail_half(a) = view(a, (length(a) ÷ 2 + 1):length(a))
+
+"A new dense `Array` equal to the argument."
+copy_array(a) = Array(a)
+
+"Hold on to an argument beyond its call, as a cache in a task module would."
+function keep(a)
+    push!(KEPT, a)
+    return length(KEPT)
+end
+
+"The sums of the arrays held by [`keep`](@ref), to prove nothing overwrote them."
+kept_checksum() = Any[Float64(sum(a)) for a in KEPT]
+
 end # module TestTasks

@@ -3,7 +3,8 @@
 #     julia --project=julia-worker julia-worker/test/runtests.jl
 #
 # - JSON reader/writer, frame codec and value codec, in process;
-# - every conformance vector of docs/protocol-vectors.json (protocol section 7);
+# - every conformance vector of docs/protocol-vectors.json (protocol sections 7 and 8);
+# - shared-memory segments (protocol section 8), in process;
 # - the example task modules, in process;
 # - end to end: real worker processes (`open_worker.jl`) spoken to over pipes.
 
@@ -251,6 +252,30 @@ end
 "A call header (JSON text) whose args list is `args_text`, spelled as is."
 call_text(id, args_text) =
     "{\"kind\":\"call\",\"id\":$id,\"function\":\"TestTasks:echo\",\"args\":[$args_text]}"
+
+"An `\$nd` held in shared-memory segment `name` at `offset` (protocol section 8)."
+seg_arg(name, dtype, shape, order = "C"; offset = 0) =
+    Dict{String,Any}("\$nd" => Dict{String,Any}(
+        "segment" => Dict{String,Any}("name" => name, "offset" => offset),
+        "dtype" => dtype, "shape" => Any[shape...], "order" => order))
+
+"The message of the `bad_value` ProtocolError that `f()` throws, or \"\" if it throws none."
+function bad_value_message(f)
+    err = error_of(f)
+    return err isa OW.ProtocolError && err.code == "bad_value" ? err.msg : ""
+end
+
+"An element's bits as an unsigned integer (NaN payloads and -0.0 included)."
+bits_of(x) = reinterpret(sizeof(x) == 8 ? UInt64 : sizeof(x) == 4 ? UInt32 :
+                         sizeof(x) == 2 ? UInt16 : UInt8, x)
+
+"Whether two arrays have the same element type, size and elements, bit for bit."
+same_bits(a, b) = eltype(a) === eltype(b) && size(a) == size(b) &&
+                  all(bits_of(x) == bits_of(y) for (x, y) in zip(a, b))
+
+# Whether writing into a read-only mapping is an error Julia can throw (`ReadOnlyMemoryError`:
+# its signal handler tells write faults apart on these platforms) rather than a crash.
+const WRITE_FAULT_IS_ERROR = (Sys.islinux() && Sys.ARCH in (:x86_64, :aarch64)) || Sys.isapple()
 
 # ------------------------------------------------------------------------------------------
 # JSON
@@ -592,6 +617,33 @@ end
                 end
             end
         end
+        # Section 8: `segments` vectors, decoded as a call argument with a fresh directory
+        # holding `files` as --shm-dir (and one 8-byte buffer, for the vector naming both).
+        @test !isempty(get(vectors, "segments", Any[]))
+        for v in (Sys.iswindows() ? Any[] : get(vectors, "segments", Any[]))
+            @testset "segment: $(v["name"])" begin
+                mktempdir() do dir
+                    for (name, hex) in v["files"]
+                        write(joinpath(dir, name), hex2bytes(hex))
+                    end
+                    shm = OW.SharedMemory(dir, 1)
+                    want = v["expect"]
+                    decode = () -> OW.decode_value(v["header_value"], Any[zeros(UInt8, 8)], shm)
+                    if haskey(want, "error")
+                        err = error_of(decode)
+                        @test err isa OW.ProtocolError
+                        if err isa OW.ProtocolError
+                            @test err.code == want["error"]
+                        end
+                    else
+                        x = decode()
+                        @test meaning_matches(x, want)
+                        @test OW.locate(shm, x) !== nothing     # a view of the mapped file
+                    end
+                    OW.release!(shm)
+                end
+            end
+        end
     end
 end
 
@@ -710,6 +762,150 @@ end
     @test_throws ArgumentError OW.encode_value([[1.0] for _ in 1:65_537], Any[])
     @test_throws ArgumentError OW.encode_frame(Dict{String,Any}("kind" => "result", "id" => 1),
                                                Any[UInt8[] for _ in 1:65_537])
+end
+
+# ------------------------------------------------------------------------------------------
+# Shared memory (protocol section 8), in process
+# ------------------------------------------------------------------------------------------
+
+@testset "shared memory" begin
+    if Sys.iswindows()
+        @test_skip "shared memory is tested on Unix only"
+    else
+        mktempdir() do dir
+            # the command line and hello
+            o = OW.parse_args(["--allow", "A", "--shm-dir", dir, "--shm-threshold=4096"])
+            @test o.shm_dir == abspath(dir) && o.shm_threshold == 4096
+            @test OW.parse_args(["--allow", "A", "--shm-dir=$dir"]).shm_threshold == 1 << 20
+            @test OW.parse_args(["--allow", "A"]).shm_dir === nothing
+            write(joinpath(dir, "file"), "x")
+            for bad in (["--allow", "A", "--shm-dir", joinpath(dir, "missing")],
+                        ["--allow", "A", "--shm-dir", joinpath(dir, "file")],
+                        ["--allow", "A", "--shm-dir"], ["--allow", "A", "--shm-dir="],
+                        ["--allow", "A", "--shm-dir", dir, "--shm-threshold", "0"],
+                        ["--allow", "A", "--shm-dir", dir, "--shm-threshold", "x"])
+                err = error_of(() -> OW.parse_args(bad))
+                @test err isa ArgumentError && occursin("--shm-", err.msg)
+            end
+            rm(joinpath(dir, "file"))
+            @test_throws ArgumentError OW.SharedMemory(dir, 0)
+            @test OW.hello_header(true)["capabilities"] == Any["stream", "cancel", "shm"]
+            @test !("shm" in OW.hello_header()["capabilities"])
+
+            shm = OW.SharedMemory(dir, 4096)
+            # arguments: views of the mapped file, located where they lie
+            a = collect(1.0:4096.0)
+            write(joinpath(dir, "h1"), a)
+            x = OW.decode_value(seg_arg("h1", "<f8", (4096,)), Any[], shm)
+            @test x == a && !(x isa Array)
+            @test OW.locate(shm, x) == ("h1", 0, "F")
+            @test OW.locate(shm, view(x, 2049:4096)) == ("h1", 2048 * 8, "F")
+            @test OW.locate(shm, view(x, 1:2:4096)) === nothing         # not dense
+            @test OW.locate(shm, copy(x)) === nothing                   # not in a segment
+            write(joinpath(dir, "h2"), Float64.(1:4096))
+            c = OW.decode_value(seg_arg("h2", "<f8", (64, 64), "C"), Any[], shm)
+            @test c[1, 2] == 2.0 && c[2, 1] == 65.0                    # row-major
+            @test OW.locate(shm, c) == ("h2", 0, "C")
+            f = OW.decode_value(seg_arg("h2", "<f8", (8, 8), "F"; offset = 8 * 64), Any[], shm)
+            @test f[2, 1] == 66.0 && OW.locate(shm, f) == ("h2", 512, "F")
+            # a longer part of a segment already mapped: both arrays stay readable
+            write(joinpath(dir, "h3"), Float64.(1:1024))
+            short = OW.decode_value(seg_arg("h3", "<f8", (4,)), Any[], shm)
+            whole = OW.decode_value(seg_arg("h3", "<f8", (1024,)), Any[], shm)
+            @test short == [1.0, 2.0, 3.0, 4.0] && whole == Float64.(1:1024)
+            @test OW.locate(shm, whole) == ("h3", 0, "F")
+            # |b1 elements must be 0 or 1, here too
+            write(joinpath(dir, "b1"), UInt8[0, 1, 2])
+            b1 = seg_arg("b1", "|b1", (3,))
+            message = bad_value_message(() -> OW.decode_value(b1, Any[], shm))
+            @test occursin("neither 0 nor 1", message)
+
+            # bad segments: errors of the value, with the message naming the problem
+            write(joinpath(dir, "short"), zeros(UInt8, 16))
+            ccall(:mkfifo, Cint, (Cstring, Cuint), joinpath(dir, "fifo"), 0o600)
+            symlink(joinpath(dir, "short"), joinpath(dir, "link"))
+            for (name, offset, problem) in (
+                    ("../etc", 0, "plain file name"), (".short", 0, "plain file name"),
+                    ("short\n", 0, "plain file name"), ("x"^65, 0, "plain file name"),
+                    (7, 0, "plain file name"), ("missing", 0, "cannot open"),
+                    ("short", 0, "bytes, the value needs"),
+                    ("short", 3, "multiple of the item size"),
+                    ("fifo", 0, "not a regular file"), ("link", 0, "cannot open"),
+                    ("short", -8, "non-negative"), ("short", "0", "non-negative"))
+                arg = seg_arg(name, "<f8", (1024,); offset = offset)
+                message = bad_value_message(() -> OW.decode_value(arg, Any[], shm))
+                @test occursin(problem, message)
+            end
+            both = seg_arg("h1", "<f8", (4096,))
+            both["\$nd"]["buffer"] = 0
+            @test occursin("both", bad_value_message(() -> OW.decode_value(both, Any[a], shm)))
+            h1 = seg_arg("h1", "<f8", (1,))
+            @test occursin("not enabled", bad_value_message(() -> OW.decode_value(h1, Any[])))
+
+            # results: an argument is named where it lies, a new array is written to a new file
+            bufs = Any[]
+            r = OW.encode_value(x, bufs, shm)
+            @test r["\$nd"]["segment"] == Dict{String,Any}("name" => "h1", "offset" => 0)
+            @test r["\$nd"]["order"] == "F" && r["\$nd"]["shape"] == Any[4096] && isempty(bufs)
+            r = OW.encode_value(Dict("c" => c, "tail" => view(x, 2049:4096)), bufs, shm)
+            @test r["c"]["\$nd"]["segment"]["name"] == "h2" && r["c"]["\$nd"]["order"] == "C"
+            @test r["c"]["\$nd"]["shape"] == Any[64, 64]
+            @test r["tail"]["\$nd"]["segment"] ==
+                  Dict{String,Any}("name" => "h1", "offset" => 2048 * 8)
+            @test isempty(bufs) && isempty(shm.written)
+            y = 2 .* a
+            r = OW.encode_value(Any[y, 1], bufs, shm)
+            name = r[1]["\$nd"]["segment"]["name"]
+            path = joinpath(dir, name)
+            @test startswith(name, "w$(getpid())-") && r[1]["\$nd"]["segment"]["offset"] == 0
+            @test r[1]["\$nd"]["order"] == "F" && isempty(bufs)
+            @test filemode(path) & 0o777 == 0o600
+            @test read(path) == collect(reinterpret(UInt8, y))
+            @test shm.written == [name]
+            OW.finish_written!(shm, true)               # sent: the host owns the file now
+            @test isfile(path) && isempty(shm.written)
+            r = OW.encode_value(3 .* a, Any[], shm)
+            unsent = joinpath(dir, r["\$nd"]["segment"]["name"])
+            @test isfile(unsent)
+            OW.finish_written!(shm, false)              # not sent: deleted
+            @test !ispath(unsent)
+            # a file that cannot be created (the name is taken): inline, the file left alone
+            taken = joinpath(dir, "w$(getpid())-$(shm.counter)")
+            write(taken, "someone else's")
+            bufs = Any[]
+            r = OW.encode_value(4 .* a, bufs, shm)
+            @test r["\$nd"]["buffer"] == 0 && bufs[1] == 4 .* a
+            @test read(taken, String) == "someone else's" && isempty(shm.written)
+            # below the threshold, and without shm: inline as always
+            @test haskey(OW.encode_value([1.0, 2.0], Any[], shm)["\$nd"], "buffer")
+            @test haskey(OW.encode_value(y, Any[])["\$nd"], "buffer")
+            @test OW.RESULT_SHM[] === nothing
+
+            # after the call: the mappings are let go; arrays still held keep theirs
+            OW.release!(shm)
+            @test isempty(shm.mapped) && OW.locate(shm, x) === nothing
+            @test x == a && c[64, 64] == 4096.0
+            shm.unswept = OW.SHM_GC_BYTES
+            OW.release!(shm)                            # a full collection, then counted anew
+            @test shm.unswept == 0
+
+            # host death
+            @test OW.host_gone(shm; timeout = 0.05) == false    # this process's parent lives
+            @test !OW.process_dead(Int(getpid()))
+            if isdir("/proc/self")
+                p = run(`sleep 1`; wait = false)
+                pid = Int(getpid(p))
+                @test !OW.process_dead(pid)
+                wait(p)
+                @test OW.process_dead(pid)                         # exited and reaped
+            end
+            pool = joinpath(dir, "pool")
+            mkdir(pool)
+            write(joinpath(pool, "h1"), "x")
+            OW.remove_directory(OW.SharedMemory(pool, 1))
+            @test !ispath(pool)
+        end
+    end
 end
 
 # ------------------------------------------------------------------------------------------
@@ -886,6 +1082,10 @@ end
     @test_throws ArgumentError TestTasks.fail("NoSuchError", "x")
     @test TestTasks.calls_so_far() == 1 && TestTasks.calls_so_far() == 2
     @test TestTasks.array_info([1.0 2.0])["dtype"] == "<f8"
+    @test TestTasks.tail_half([1, 2, 3, 4]) == [3, 4]
+    @test TestTasks.scale_in_place([1.0, 2.0]) == [2.0, 4.0]
+    @test TestTasks.copy_array(view([1, 2, 3], 2:3)) == [2, 3]
+    @test TestTasks.keep([1.0, 2.0]) == 1 && TestTasks.kept_checksum() == Any[3.0]
 end
 
 # ------------------------------------------------------------------------------------------
@@ -974,6 +1174,47 @@ end
 ping(w::WorkerProcess, id) = send(w, Dict{String,Any}("kind" => "ping", "id" => id))
 cancel(w::WorkerProcess, id) = send(w, Dict{String,Any}("kind" => "cancel", "id" => id))
 
+"Send a call whose args are wire values as they are (no buffers); return its answer frame."
+function call_wire(w::WorkerProcess, id::Integer, fname::String, args::Vector{Any})
+    send(w, Dict{String,Any}("kind" => "call", "id" => id, "function" => fname, "args" => args))
+    frame = recv(w)
+    @test frame.header["id"] == id
+    return frame
+end
+
+"""
+A result's array as the host sees it: read from the segment file in `dir` that the answer
+names, or from the frame's buffer.
+"""
+function host_array(dir::AbstractString, frame)
+    spec = frame.header["value"]["\$nd"]
+    haskey(spec, "segment") || return value_of(frame)
+    T, _ = OW.parse_dtype(spec["dtype"])
+    nbytes = prod(Int[d for d in spec["shape"]]; init = 1) * sizeof(T)
+    bytes = open(joinpath(dir, spec["segment"]["name"])) do io
+        seek(io, spec["segment"]["offset"])
+        read(io, nbytes)
+    end
+    return OW.decode_value(nd(0, spec["dtype"], spec["shape"], get(spec, "order", "C")),
+                           Any[bytes])
+end
+
+"Whether process `pid` is running (a zombie is not)."
+process_alive(pid::Integer) = isdir("/proc/self") ? !OW.process_dead(Int(pid)) :
+                              ccall(:kill, Cint, (Cint, Cint), pid, 0) == 0
+
+# A host that starts a worker with shared memory, prints its pid and waits for it (as
+# python-worker/tests/test_shm.py's middle host): killed, it leaves the worker without a host.
+const MIDDLE_HOST = """
+script, pool = ARGS
+cmd = `\$(Base.julia_cmd()) --startup-file=no \$script --allow TestTasks --shm-dir \$pool`
+worker = open(cmd; read = true, write = true)
+read(worker.out, 4)             # the hello has started to arrive: the worker is up
+println(getpid(worker))
+flush(stdout)
+wait(worker)
+"""
+
 if Sys.iswindows()
     @testset "end to end" begin
         @test_skip "worker processes are tested on Unix only"
@@ -988,6 +1229,7 @@ else
                 @test h["version"] == string(VERSION)
                 @test h["worker"] == "open-julia-worker/0.1"
                 @test "stream" in h["capabilities"] && "cancel" in h["capabilities"]
+                @test !("shm" in h["capabilities"])             # no --shm-dir
                 @test h["pid"] isa Integer && h["pid"] > 0
             end
 
@@ -1077,6 +1319,10 @@ else
                 @test is_error(e, 49, "ProtocolError") && startswith(e.header["message"], "bad_value")
                 ping(w, 50)
                 @test recv(w).header["kind"] == "pong"
+                # a segment sent to a worker without shared memory is a bad value too
+                e = call_wire(w, 51, "TestTasks:echo", Any[seg_arg("h1", "<f8", (1,))])
+                @test is_error(e, 51, "ProtocolError")
+                @test occursin("not enabled", e.header["message"])
             end
 
             @testset "ping" begin
@@ -1354,6 +1600,160 @@ else
             finally
                 process_running(w9.proc) && kill(w9.proc)
                 close(w9.watchdog)
+            end
+        end
+
+        @testset "shared memory" begin
+            shm_root = isdir("/dev/shm") ? "/dev/shm" : tempdir()
+            mktempdir() do tmp
+                # a --shm-dir the worker cannot use is a command-line error
+                errfile = joinpath(tmp, "stderr.txt")
+                no_dir = joinpath(tmp, "no")
+                cmd = `$(Base.julia_cmd()) --startup-file=no $WORKER_SCRIPT --allow TestTasks`
+                cmd = `$cmd --shm-dir $no_dir`
+                p = run(pipeline(ignorestatus(cmd); stdout = devnull, stderr = errfile))
+                @test p.exitcode == 2 && occursin("--shm-dir", read(errfile, String))
+            end
+            mktempdir(shm_root) do dir
+                ws = start_worker(["TestTasks"];
+                                  args = ["--shm-dir", dir, "--shm-threshold", "4096"])
+                try
+                    @test "shm" in ws.hello["capabilities"]
+                    # every dtype in both orders, bit for bit (NaN payloads too): `echo` names
+                    # the argument's own segment, `copy_array` writes a new worker segment
+                    shape = (17, 13, 20)                # at least 4096 bytes for every dtype
+                    id = 0
+                    for (k, code) in enumerate(sort(collect(keys(OW.DTYPE_KINDS))))
+                        T = OW.DTYPE_KINDS[code]
+                        dt = OW.dtype_string(T)
+                        nbytes = prod(shape) * sizeof(T)
+                        raw = T === Bool ? UInt8[(i * 7 + k) % 2 for i in 1:nbytes] :
+                                           UInt8[(i * 131 + k * 17) % 256 for i in 1:nbytes]
+                        for order in ("C", "F")
+                            name = "h$k$order"
+                            write(joinpath(dir, name), raw)
+                            expected = OW.decode_value(nd(0, dt, shape, order), Any[raw])
+                            for task in ("TestTasks:echo", "TestTasks:copy_array")
+                                id += 1
+                                r = call_wire(ws, id, task, Any[seg_arg(name, dt, shape, order)])
+                                @test r.header["kind"] == "result"
+                                r.header["kind"] == "result" || continue
+                                spec = r.header["value"]["\$nd"]
+                                @test haskey(spec, "segment")
+                                @test same_bits(host_array(dir, r), expected)
+                                if task == "TestTasks:echo"
+                                    @test spec["segment"] == Dict{String,Any}("name" => name,
+                                                                              "offset" => 0)
+                                    @test spec["order"] == order
+                                else
+                                    @test startswith(spec["segment"]["name"],
+                                                     "w$(ws.hello["pid"])-")
+                                end
+                            end
+                        end
+                    end
+                    # an argument is read-only (writing into it is an error of the call) and
+                    # the host's bytes stay as they were
+                    a = Float64.(0:4095)
+                    write(joinpath(dir, "r1"), a)
+                    r1 = seg_arg("r1", "<f8", (4096,))
+                    info = value_of(call_wire(ws, 101, "TestTasks:array_info", Any[r1]))
+                    @test info["owns_data"] == false && info["dtype"] == "<f8"
+                    if WRITE_FAULT_IS_ERROR
+                        e = call_wire(ws, 102, "TestTasks:scale_in_place", Any[r1])
+                        @test is_error(e, 102, "ReadOnlyMemoryError")
+                    else
+                        @test_skip "writing into a read-only mapping would crash the worker here"
+                    end
+                    @test read(joinpath(dir, "r1")) == collect(reinterpret(UInt8, a))
+                    # a slice of an argument is named at its offset
+                    b = collect(Int64, 0:8191)
+                    write(joinpath(dir, "r2"), b)
+                    r2 = seg_arg("r2", "<i8", (8192,))
+                    r = call_wire(ws, 103, "TestTasks:tail_half", Any[r2])
+                    @test r.header["value"]["\$nd"]["segment"] ==
+                          Dict{String,Any}("name" => "r2", "offset" => 4096 * 8)
+                    @test host_array(dir, r) == b[4097:end]
+                    # a new large result goes to a new worker segment (mode 0600), a small one
+                    # inline
+                    r1_part = seg_arg("r1", "<f8", (1024,))           # its first 8 KiB
+                    r = call_wire(ws, 104, "TestTasks:array_double", Any[r1_part])
+                    name = r.header["value"]["\$nd"]["segment"]["name"]
+                    @test startswith(name, "w$(ws.hello["pid"])-")
+                    @test filemode(joinpath(dir, name)) & 0o777 == 0o600
+                    @test host_array(dir, r) == 2 .* a[1:1024]
+                    r = call(ws, 105, "TestTasks:array_double", collect(0.0:7.0))
+                    @test haskey(r.header["value"]["\$nd"], "buffer")
+                    @test value_of(r) == 2 .* collect(0.0:7.0)
+                    # a kept argument stays as it was, even when the host reuses its name
+                    write(joinpath(dir, "k1"), fill(7.0, 1024))
+                    k1 = seg_arg("k1", "<f8", (1024,))
+                    @test value_of(call_wire(ws, 106, "TestTasks:keep", Any[k1])) == 1
+                    rm(joinpath(dir, "k1"))         # the host deletes it when the call ends
+                    write(joinpath(dir, "k1"), fill(1.0, 1024))
+                    @test value_of(call_wire(ws, 107, "TestTasks:kept_checksum", Any[])) ==
+                          Any[7.0 * 1024]
+                    # a bad segment is an error of that call only
+                    write(joinpath(dir, "short"), zeros(UInt8, 16))
+                    ccall(:mkfifo, Cint, (Cstring, Cuint), joinpath(dir, "fifo"), 0o600)
+                    symlink(joinpath(dir, "short"), joinpath(dir, "link"))
+                    for (i, (seg, offset, problem)) in enumerate((
+                            ("../etc", 0, "plain file name"), ("missing", 0, "cannot open"),
+                            ("short", 0, "bytes, the value needs"),
+                            ("short", 3, "multiple of the item size"),
+                            ("fifo", 0, "not a regular file"), ("link", 0, "cannot open"),
+                            ("short", -8, "non-negative")))
+                        arg = seg_arg(seg, "<f8", (1024,); offset = offset)
+                        e = call_wire(ws, 110 + i, "TestTasks:echo", Any[arg])
+                        @test is_error(e, 110 + i, "ProtocolError")
+                        @test occursin(problem, e.header["message"])
+                    end
+                    @test value_of(call(ws, 120, "TestTasks:add", 1, 2)) == 3
+                    # a result that does not fit (a file-size limit stands in for a full
+                    # /dev/shm: both make write() fail) arrives inline, no file left behind
+                    if Sys.islinux() && Sys.WORD_SIZE == 64
+                        limit = UInt64[4096, 4096]              # RLIMIT_FSIZE is 1
+                        @test ccall(:prlimit, Cint, (Cint, Cint, Ptr{UInt64}, Ptr{UInt64}),
+                                    ws.hello["pid"], 1, limit, C_NULL) == 0
+                        before = sort(readdir(dir))
+                        r = call(ws, 121, "TestTasks:array_double", collect(0.0:1023.0))
+                        @test haskey(r.header["value"]["\$nd"], "buffer")
+                        @test value_of(r) == 2 .* collect(0.0:1023.0)
+                        @test sort(readdir(dir)) == before
+                    end
+                    # end of input while the host (this process) lives: the directory stays
+                    close(ws.proc.in)
+                    @test finish(ws) == 0
+                    @test isdir(dir)
+                finally
+                    process_running(ws.proc) && kill(ws.proc)
+                    close(ws.watchdog)
+                end
+            end
+
+            @testset "the host dies" begin
+                # the host is a middle process that is SIGKILLed: the worker (its child) sees
+                # its input end without a shutdown, finds its parent gone and deletes the
+                # directory
+                pool = mktempdir(shm_root)
+                write(joinpath(pool, "h1"), zeros(UInt8, 64))   # never deleted by the dead host
+                host_cmd = `$(Base.julia_cmd()) --startup-file=no -e $MIDDLE_HOST`
+                host_cmd = `$host_cmd $WORKER_SCRIPT $pool`
+                host = open(addenv(host_cmd, "JULIA_LOAD_PATH" => TASKS_DIR * ":@stdlib");
+                            read = true)
+                worker_pid = parse(Int, readline(host))
+                kill(host, 9)
+                wait(host)
+                deadline = time() + 60
+                while ispath(pool) && time() < deadline
+                    sleep(0.05)
+                end
+                @test !ispath(pool)
+                deadline = time() + 60
+                while process_alive(worker_pid) && time() < deadline
+                    sleep(0.05)
+                end
+                @test !process_alive(worker_pid)
             end
         end
     end
