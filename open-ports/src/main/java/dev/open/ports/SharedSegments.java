@@ -354,6 +354,7 @@ final class SharedSegments implements AutoCloseable {
       if (mapping != null) {
         sent.put(existing.name, existing);
         held.add(mapping);
+        largest = Math.max(largest, array.byteSize());
         return reference(existing.name, existing.offset);
       }
       String name = "h" + names.incrementAndGet();
