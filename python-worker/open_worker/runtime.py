@@ -527,7 +527,7 @@ class Worker:
                     break
                 box = [item]
                 item = None
-                self._send_value({"kind": "chunk", "id": call.id, "seq": count}, box)
+                self._send_value({"kind": "chunk", "id": call.id, "seq": count}, box, chunk=True)
                 count += 1
             self._check_cancelled(call)
         except BaseException:
@@ -582,15 +582,20 @@ class Worker:
                 self._poke_reader_locked()
         self._send(header, buffers)
 
-    def _send_value(self, header: dict, box: list, answer: bool = False) -> None:
+    def _send_value(self, header: dict, box: list, answer: bool = False, chunk: bool = False) -> None:
         """Send the value in ``box`` (taken out of it: once encoded, only the encoder's buffers
-        refer to it)."""
-        encoder = Encoder(self.shm)
-        header["value"] = encoder.encode(box.pop())
+        refer to it). Segments written for a value that is then not sent are deleted."""
+        encoder = Encoder(self.shm, locate=not chunk)
         try:
-            (self._answer if answer else self._send)(header, encoder.buffers)
-        except FrameTooLarge as exc:
-            raise ValueError(f"{header['kind']} too large to send: {exc}") from None
+            header["value"] = encoder.encode(box.pop())
+            try:
+                (self._answer if answer else self._send)(header, encoder.buffers)
+            except FrameTooLarge as exc:
+                raise ValueError(f"{header['kind']} too large to send: {exc}") from None
+        except BaseException:
+            for name in encoder.written:
+                self.shm.discard(name)
+            raise
 
     def _send_error(
         self, call_id: int, type_: str, message: str, tb: str, answer: bool = False

@@ -64,6 +64,9 @@ class SharedMemory:
         # Segments mapped for the running call: name -> (mmap, base address, mapped length).
         self._mapped: dict[str, tuple[mmap.mmap, int, int]] = {}
         self._touched = False  # whether the running call mapped any segment
+        # Mappings of the running call replaced by longer ones of the same segment: a view of
+        # one may still be alive, so they count for the ``kept`` list too.
+        self._superseded: list[tuple[str, mmap.mmap]] = []
         # Files the host offered the running call for its results: [(name, size)].
         self._spares: list[tuple[str, int]] = []
 
@@ -99,20 +102,21 @@ class SharedMemory:
         finally:
             os.close(fd)
         old = self._mapped.get(name)
-        if old is not None:  # a longer part of the same segment: keep the old map alive via views
-            self._forget(name, old[0])
+        if old is not None:  # a longer part of the same segment: the old map lives on in views
+            self._superseded.append((name, old[0]))
         entry = (mm, _address(mm), length)
         self._mapped[name] = entry
         return entry
 
     def locate(self, array: Any) -> tuple[str, int] | None:
-        """The segment and offset holding a contiguous array's bytes, if it is in one."""
+        """The segment and offset holding a contiguous array's bytes, if it is in one at an
+        offset the protocol allows (a multiple of the item size)."""
         if not self._mapped:
             return None
         start = array.__array_interface__["data"][0]
         end = start + array.nbytes
         for name, (_, base, length) in self._mapped.items():
-            if base <= start and end <= base + length:
+            if base <= start and end <= base + length and (start - base) % array.itemsize == 0:
                 return name, start - base
         return None
 
@@ -131,9 +135,11 @@ class SharedMemory:
         """Let go of the running call's mappings and spares; returns the names of the segments
         still mapped because a view of them lives on (a task kept it), or None when the call
         mapped no segment. The host never writes those segments again."""
-        kept = [name for name, (mm, _, _) in self._mapped.items() if not self._forget(name, mm)]
+        maps = [(name, mm) for name, (mm, _, _) in self._mapped.items()] + self._superseded
+        kept = sorted({name for name, mm in maps if not self._forget(name, mm)})
         touched, self._touched = self._touched, False
         self._mapped.clear()
+        self._superseded = []
         self._spares = []
         return kept if touched else None
 
@@ -147,6 +153,14 @@ class SharedMemory:
             return False
 
     # ------------------------------------------------------------------ results
+
+    def discard(self, name: str) -> None:
+        """Delete a segment this worker wrote for a value it then did not send."""
+        if name.startswith(self._prefix):
+            try:
+                os.unlink(os.path.join(self.directory, name))
+            except OSError:
+                pass
 
     def write(self, data: memoryview) -> str | None:
         """Write ``data`` to a segment and return its name, or None when it does not fit: into

@@ -110,9 +110,13 @@ class Encoder:
     ``value`` (the default), 3 for an argument of a call.
     """
 
-    def __init__(self, shm: Any = None) -> None:
+    def __init__(self, shm: Any = None, locate: bool = True) -> None:
         self.buffers: list[Buffer] = []
         self.shm = shm  # a shm.SharedMemory when the host enabled shared memory
+        # Whether an array lying in an argument's segment is named in place (results) or
+        # copied (chunks: the host could write into a chunk while the task still reads it).
+        self.locate = locate
+        self.written: list[str] = []  # segments written for this value, to undo on failure
 
     def _add(self, buf: Buffer) -> int:
         if len(self.buffers) >= MAX_BUFFERS:
@@ -187,10 +191,12 @@ class Encoder:
         buf = memoryview(flat.view(np.uint8))  # a view: the writer sends the array's own memory
         shm = self.shm
         if shm is not None and flat.nbytes >= shm.threshold:
-            segment = shm.locate(flat)  # the array is (part of) an argument: name it, no copy
+            segment = shm.locate(flat) if self.locate else None  # part of an argument: no copy
             if segment is None:
                 name = shm.write(buf)
                 segment = None if name is None else (name, 0)
+                if name is not None:
+                    self.written.append(name)
             if segment is not None:
                 ref = {"name": segment[0], "offset": segment[1]}
                 return {"$nd": {"segment": ref, "dtype": dtype, "shape": list(array.shape), "order": order}}

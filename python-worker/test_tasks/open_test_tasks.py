@@ -198,3 +198,37 @@ def array_sum_after(a: Any, marker: str, seconds: float) -> Any:
     Path(marker).touch()
     time.sleep(seconds)
     return array_sum(a)
+
+
+def halves(a: Any) -> list:
+    """Both halves of a 1-d array, as views of it."""
+    n = len(a) // 2
+    return [a[:n], a[n:]]
+
+
+def halves_streamed(a: Any) -> Iterator[Any]:
+    """Both halves of a 1-d array, yielded as views of it."""
+    n = len(a) // 2
+    yield a[:n]
+    yield a[n:]
+
+
+def misaligned(a: Any) -> Any:
+    """The float64 payload after a 1-byte header of a uint8 argument (a view at offset 1)."""
+    import numpy as np
+
+    return np.asarray(a)[1:].view(np.float64)
+
+
+def big_then_unsendable(n: int) -> Any:
+    """A large array next to something the protocol cannot carry: nothing may be left behind."""
+    import numpy as np
+
+    return [np.zeros(n), object()]
+
+
+def big_endian(n: int) -> Any:
+    """``n`` float64 numbers 0, 1, 2, ... stored big-endian."""
+    import numpy as np
+
+    return np.arange(n, dtype=">f8")

@@ -136,16 +136,6 @@ def test_a_new_large_result_goes_to_a_worker_segment_a_small_one_inline(shm_work
     assert np.array_equal(small, np.arange(8) * 2.0)
 
 
-def test_a_kept_argument_stays_as_it_was(shm_worker, pool_dir):
-    a = np.full(1024, 7.0)
-    put_segment(pool_dir, "h1", a.tobytes())
-    call_raw(shm_worker, "open_test_tasks:keep", [seg_arg("h1", a)], 1)
-    os.unlink(os.path.join(pool_dir, "h1"))  # the host deletes it when the call ends
-    put_segment(pool_dir, "h1", np.full(1024, 1.0).tobytes())  # and may reuse the name
-    frame = call_raw(shm_worker, "open_test_tasks:kept_checksum", [], 2)
-    assert shm_worker.value(frame) == [7.0 * 1024]
-
-
 @pytest.mark.parametrize("segment, problem", [
     ({"name": "../etc", "offset": 0}, "plain file name"),
     ({"name": "missing", "offset": 0}, "cannot open"),
@@ -289,3 +279,30 @@ def test_a_result_goes_into_the_spare_the_host_offered(shm_worker, pool_dir):
                      "args": [seg_arg("h1", a)], "spare": too_small})
     name = shm_worker.recv().header["value"]["$nd"]["segment"]["name"]
     assert name.startswith("w")  # no spare fits: a new file
+
+
+def test_views_of_one_argument_all_name_it_and_chunks_are_copies(shm_worker, pool_dir):
+    a = np.arange(2048, dtype="<f8")
+    put_segment(pool_dir, "h1", a.tobytes())
+    both = call_raw(shm_worker, "open_test_tasks:halves", [seg_arg("h1", a)], 1)
+    refs = [v["$nd"]["segment"] for v in both.header["value"]]
+    assert refs == [{"name": "h1", "offset": 0}, {"name": "h1", "offset": 1024 * 8}]
+    shm_worker.send({"kind": "call", "id": 2, "function": "open_test_tasks:halves_streamed",
+                     "args": [seg_arg("h1", a)]})
+    names = [shm_worker.recv().header["value"]["$nd"]["segment"]["name"] for _ in range(2)]
+    assert all(n.startswith("w") for n in names), names  # the host may write into a chunk
+    assert shm_worker.recv().header["kind"] == "end"
+
+
+def test_a_view_at_an_offset_not_of_its_item_size_is_copied(shm_worker, pool_dir):
+    raw = np.arange(8 * 1024 + 1, dtype=np.uint8)
+    put_segment(pool_dir, "h1", raw.tobytes())
+    frame = call_raw(shm_worker, "open_test_tasks:misaligned", [seg_arg("h1", raw)], 1)
+    assert frame.header["value"]["$nd"]["segment"]["name"].startswith("w")
+    assert np.array_equal(result_array(pool_dir, frame), raw[1:].view(np.float64))
+
+
+def test_a_value_that_cannot_be_sent_leaves_no_segment(shm_worker, pool_dir):
+    frame = call_raw(shm_worker, "open_test_tasks:big_then_unsendable", [4096], 1)
+    assert frame.header["kind"] == "error" and frame.header["type"] == "TypeError"
+    assert os.listdir(pool_dir) == []

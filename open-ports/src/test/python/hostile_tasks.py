@@ -158,14 +158,28 @@ def exit_leaving_output_open(seconds: float, status: int) -> None:
 def forged_segment(call_id: int, kind: str, length: int) -> None:
     """Answer call ``call_id`` (as ``raw_result``) with a ``<f8`` array of ``length`` elements
     said to lie in a shared-memory segment that is not what it should be: ``kind`` is
-    ``symlink`` (a link to a file of the host), ``fifo`` (opening it would block), ``short``
+    ``symlink`` (a link to a file that would fit), ``hardlink`` (a second name of another
+    file), ``overflow`` (an offset past any file), ``fifo`` (opening it would block), ``short``
     (fewer bytes than the array), ``other`` (another process's name), ``escape`` (a path out of
     the directory) or ``missing``."""
     directory = sys.argv[sys.argv.index("--shm-dir") + 1]
     name = f"w{os.getpid()}-{call_id}"
     path = os.path.join(directory, name)
-    if kind == "symlink":
-        os.symlink("/etc/hostname", path)
+    offset = 0
+    if kind == "symlink":  # to a file that would do, were the link followed
+        target = os.path.join(os.path.dirname(directory), f"open-hostile-{os.getpid()}")
+        with open(target, "wb") as f:
+            f.write(bytes(8 * length))
+        os.symlink(target, path)
+    elif kind == "hardlink":  # a second name of another file: mapping it would alias that file
+        other = os.path.join(directory, f"w{os.getpid()}-999{call_id}")
+        with open(other, "wb") as f:
+            f.write(bytes(8 * length))
+        os.link(other, path)
+    elif kind == "overflow":
+        with open(path, "wb") as f:
+            f.write(bytes(8 * length))
+        offset = 1 << 62
     elif kind == "fifo":
         os.mkfifo(path, 0o600)
     elif kind == "short":
@@ -175,6 +189,16 @@ def forged_segment(call_id: int, kind: str, length: int) -> None:
         name = f"w{os.getpid() + 1}-{call_id}"
     elif kind == "escape":
         name = "../" + name
-    value = {"$nd": {"segment": {"name": name, "offset": 0}, "dtype": "<f8", "shape": [length]}}
+    value = {"$nd": {"segment": {"name": name, "offset": offset}, "dtype": "<f8", "shape": [length]}}
     header = json.dumps({"kind": "result", "id": call_id, "value": value})
     os.write(_frame_fd(), _frame(header.encode()))
+
+
+def segment_then_sleep(marker: str) -> None:
+    """Write a file of this worker's own into the shared-memory directory, as a result half
+    written, then create ``marker`` and sleep: a worker killed now leaves that file."""
+    directory = sys.argv[sys.argv.index("--shm-dir") + 1]
+    with open(os.path.join(directory, f"w{os.getpid()}-4242"), "wb") as f:
+        f.write(bytes(4096))
+    Path(marker).touch()
+    _hang()

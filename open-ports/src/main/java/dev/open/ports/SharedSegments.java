@@ -73,7 +73,16 @@ final class SharedSegments implements AutoCloseable {
   private static final String PREFIX = "open-";
   private static final Pattern DIRECTORY = Pattern.compile("open-(\\d+)-[0-9a-f]+");
   private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
+  /** The lock file of a pool's directory (a name no segment can have). */
+  private static final String LOCK = ".lock";
+  /** How long an idle file is kept for reuse: 10 s. */
+  private static final long IDLE_NANOS = 10_000_000_000L;
+  private static final java.util.concurrent.ScheduledExecutorService SWEEPER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+          .daemon().name("open-shm-idle").unstarted(r));
   private static final int ZEROS = 1 << 20;
+  private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
   /**
    * The most idle files kept for reuse; their bytes also stay under twice the budget, or twice
    * the file just given back if it is larger (so that a workload of 1 GiB arrays reuses too).
@@ -98,6 +107,8 @@ final class SharedSegments implements AutoCloseable {
    */
   private final AtomicLong mapped = new AtomicLong();
   private final long budget = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4);
+  /** Mapped bytes past which the next mapping asks for a collection (see {@link #reserve}). */
+  private final AtomicLong nextCollection = new AtomicLong(budget);
   private final AtomicLong names = new AtomicLong();
   /** Arrays that live in a segment of this pool, by identity; weak both ways. */
   private final Map<Key, Shared> shared = new HashMap<>();
@@ -105,10 +116,15 @@ final class SharedSegments implements AutoCloseable {
   private final java.util.ArrayDeque<Idle> idle = new java.util.ArrayDeque<>();
   private final ReferenceQueue<NDArray> collected = new ReferenceQueue<>();
   private volatile boolean closed;
+  private final FileChannel lock;
+  private final java.util.concurrent.ScheduledFuture<?> sweeper;
 
-  private SharedSegments(Path directory, long threshold) {
+  private SharedSegments(Path directory, long threshold, FileChannel lock) {
     this.directory = directory;
     this.threshold = threshold;
+    this.lock = lock;
+    this.sweeper = SWEEPER.scheduleWithFixedDelay(this::dropStaleIdle, IDLE_NANOS, IDLE_NANOS,
+        java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -128,30 +144,72 @@ final class SharedSegments implements AutoCloseable {
         Files.createDirectory(dir,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         OPEN.add(dir);
-        return new SharedSegments(dir, threshold);
+        FileChannel lock = FileChannel.open(dir.resolve(LOCK), Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY);
+        lock.lock(); // held while the pool lives: how other JVMs tell the directory is in use
+        return new SharedSegments(dir, threshold, lock);
       } catch (FileAlreadyExistsException e) {
         // a random name taken: draw again
       } catch (IOException | UnsupportedOperationException e) {
         LOG.warn("shared memory is off: cannot make a directory in {}: {}", root, e.toString());
+        deleteTree(dir);
+        OPEN.remove(dir);
         return null;
       }
     }
     return null;
   }
 
-  /** Deletes {@code open-<pid>-*} directories of processes that no longer run. */
+  /**
+   * Deletes the {@code open-<pid>-*} directories of this user whose owner is gone: real
+   * directories only (a link named like one is left alone), judged by their lock.
+   */
   static void reclaimStale(Path root) {
+    Object uid;
+    try {
+      uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // this process's user
+    } catch (IOException | RuntimeException e) {
+      return;
+    }
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, PREFIX + "*")) {
       for (Path dir : dirs) {
         Matcher m = DIRECTORY.matcher(dir.getFileName().toString());
-        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1)))
-            .map(p -> !p.isAlive()).orElse(true)) {
-          LOG.info("deleting {}, left by process {} which is gone", dir, m.group(1));
-          deleteTree(dir);
+        try {
+          if (m.matches() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+              && Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(uid)
+              && abandoned(dir, m.group(1))) {
+            LOG.info("deleting {}, left by a process that is gone", dir);
+            deleteTree(dir);
+          }
+        } catch (IOException | RuntimeException e) {
+          LOG.debug("cannot judge {}", dir, e);
         }
       }
     } catch (IOException | RuntimeException e) {
       LOG.debug("cannot look for stale shared-memory directories in {}", root, e);
+    }
+  }
+
+  /**
+   * Whether nobody holds the lock of a pool's directory: its owner, in whatever process
+   * namespace, is gone (the kernel drops a dead process's locks). A directory without a lock
+   * file is judged by its process id, which only this namespace can see.
+   */
+  private static boolean abandoned(Path dir, String pid) throws IOException {
+    Path lock = dir.resolve(LOCK);
+    if (!Files.isRegularFile(lock, LinkOption.NOFOLLOW_LINKS)) {
+      return ProcessHandle.of(Long.parseLong(pid)).map(p -> !p.isAlive()).orElse(true);
+    }
+    try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
+      java.nio.channels.FileLock held = channel.tryLock();
+      if (held == null) {
+        return false;
+      }
+      held.release();
+      return true;
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return false; // this JVM's own pool
     }
   }
 
@@ -182,44 +240,52 @@ final class SharedSegments implements AutoCloseable {
     }
     String name = "s" + names.incrementAndGet();
     Path path = directory.resolve(name);
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+    try (FileChannel channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+        OWNER_ONLY)) {
       ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(ZEROS, Math.max(bytes, 1)));
       for (long at = 0; at < bytes; ) {
         zeros.clear().limit((int) Math.min(zeros.capacity(), bytes - at));
         at += channel.write(zeros, at);
       }
       reserve(bytes);
-      MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
+      MappedByteBuffer mapping;
+      try {
+        mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
+      } catch (IOException | RuntimeException e) {
+        mapped.addAndGet(-bytes);
+        throw e;
+      }
       NDArray array = NDArray.wrap(mapping, dtype, NDArray.Order.C, shape);
-      adopt(array, mapping, name, 0, path, new Shared(name, 0, mapping));
+      Shared segment = new Shared(name, 0, 0, mapping,
+          new java.util.concurrent.atomic.AtomicBoolean(true));
+      deleteWithMapping(mapping, path, segment.reusable);
+      register(array, segment);
       return array;
-    } catch (IOException e) {
+    } catch (IOException e) { // no room (a small /dev/shm): an ordinary array, sent by copy
       deleteQuietly(path);
-      throw new IllegalStateException("cannot allocate " + bytes + " bytes of shared memory in "
-          + directory + ": " + e.getMessage(), e);
+      LOG.debug("cannot allocate {} bytes of shared memory in {}; allocating off-heap", bytes,
+          directory, e);
+      return NDArray.allocate(dtype, shape);
     }
   }
 
-  /**
-   * Registers an array over a mapping of the file {@code path}; when the mapping is garbage,
-   * the file is reused if {@code segment} is still {@link Shared#reusable}, else deleted. A null
-   * {@code path} registers the array only (a view of a mapping registered already).
-   */
-  private void adopt(NDArray array, ByteBuffer mapping, String name, long offset, Path path,
-      Shared segment) {
-    if (path != null) {
-      long bytes = mapping.capacity();
-      java.util.concurrent.atomic.AtomicBoolean reusable = segment.reusable;
-      CLEANER.register(mapping, () -> {
-        mapped.addAndGet(-bytes);
-        if (reusable.get()) {
-          giveBack(path);
-        } else {
-          deleteQuietly(path);
-        }
-      });
-    }
+  /** Deletes (or makes idle, if still {@code reusable}) a file when its mapping is garbage. */
+  private void deleteWithMapping(ByteBuffer mapping, Path path,
+      java.util.concurrent.atomic.AtomicBoolean reusable) {
+    long bytes = mapping.capacity();
+    CLEANER.register(mapping, () -> {
+      mapped.addAndGet(-bytes);
+      if (reusable.get()) {
+        giveBack(path);
+      } else {
+        deleteQuietly(path);
+      }
+    });
+  }
+
+  /** Remembers that {@code array} lies in {@code segment}, so that calls send it by name. */
+  private void register(NDArray array, Shared segment) {
     synchronized (shared) {
       expunge();
       shared.put(new Key(array, collected), segment);
@@ -229,8 +295,20 @@ final class SharedSegments implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Idle files
 
-  /** An idle file and its size. */
-  private record Idle(Path path, long capacity) {}
+  /** An idle file, its size, and since when it is idle. */
+  private record Idle(Path path, long capacity, long sinceNanos) {}
+
+  /** Deletes the files idle for over {@link #IDLE_NANOS}: memory nobody used for a while. */
+  private void dropStaleIdle() {
+    long now = System.nanoTime();
+    List<Path> stale = new ArrayList<>();
+    synchronized (idle) {
+      while (!idle.isEmpty() && now - idle.peekFirst().sinceNanos > IDLE_NANOS) {
+        stale.add(idle.removeFirst().path);
+      }
+    }
+    stale.forEach(SharedSegments::deleteQuietly);
+  }
 
   /**
    * Takes an idle file of at least {@code size} bytes and at most twice that (the smallest),
@@ -277,7 +355,7 @@ final class SharedSegments implements AutoCloseable {
     }
     List<Path> evicted = new ArrayList<>();
     synchronized (idle) {
-      idle.addLast(new Idle(renamed, capacity));
+      idle.addLast(new Idle(renamed, capacity, System.nanoTime()));
       long bytes = idle.stream().mapToLong(Idle::capacity).sum();
       long limit = Math.max(2 * budget, 2 * capacity);
       while (idle.size() > MAX_IDLE || bytes > limit) {
@@ -296,23 +374,33 @@ final class SharedSegments implements AutoCloseable {
   }
 
   /**
-   * Counts {@code bytes} about to be mapped; past the budget, first has garbage arrays collected
-   * (waiting up to 100 ms for their cleaners), and goes ahead either way.
+   * Counts {@code bytes} about to be mapped. Past the next trigger (the budget at first) it asks
+   * for a collection, so that garbage arrays give their mappings back, and waits for their
+   * cleaners while they still free something (at most 100 ms); then the next trigger is a
+   * budget above what is still mapped, so that arrays in use beyond the budget cost one
+   * collection per budget's worth of new mappings, not one per mapping.
    */
   private void reserve(long bytes) {
-    if (mapped.addAndGet(bytes) <= budget) {
+    long now = mapped.addAndGet(bytes);
+    if (now <= nextCollection.get()) {
       return;
     }
     System.gc();
     long deadline = System.nanoTime() + 100_000_000L;
-    while (mapped.get() > budget && System.nanoTime() < deadline) {
+    long last = Long.MAX_VALUE;
+    int still = 0;
+    while (mapped.get() > budget && System.nanoTime() < deadline && still < 5) {
+      long current = mapped.get();
+      still = current < last ? 0 : still + 1;
+      last = current;
       try {
         Thread.sleep(1);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        break;
       }
     }
+    nextCollection.set(Math.max(budget, mapped.get() + budget));
   }
 
   private Shared sharedOf(NDArray array) {
@@ -331,30 +419,33 @@ final class SharedSegments implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // One call
 
+  /** The most segments one answer may name: each is a mapping, and mappings are finite. */
+  static final int MAX_SEGMENTS_PER_ANSWER = 1024;
+
   /** The segments of one call: what its arguments named, and what its answer may name. */
   final class Staging implements Values.ArrayPlacer {
     /** The host files of this call: staged arguments and the spare, until a result takes one. */
     private final List<Path> staged = new ArrayList<>();
+    /** The shared arrays sent, by segment name, with their mappings held while the call runs. */
     private final Map<String, Shared> sent = new HashMap<>();
-    /** The results made of this call's staged files, by their staged name. */
+    private final List<ByteBuffer> held = new ArrayList<>();
+    /** The files of this call that results took over, by the name the call knew them by. */
     private final Map<String, Shared> adopted = new HashMap<>();
     private long largest;
     /** What the answer's {@code kept} said: null until an answer said it. */
     private Set<String> kept;
-    /** The mappings of the shared arrays sent, held while the call runs. */
-    private final List<ByteBuffer> held = new ArrayList<>();
 
     @Override
     public synchronized ObjectNode place(NDArray array) {
       if (array.byteSize() < threshold || closed) {
         return null;
       }
+      largest = Math.max(largest, array.byteSize());
       Shared existing = sharedOf(array);
       ByteBuffer mapping = existing == null ? null : existing.mapping.get();
       if (mapping != null) {
         sent.put(existing.name, existing);
         held.add(mapping);
-        largest = Math.max(largest, array.byteSize());
         return reference(existing.name, existing.offset);
       }
       String name = "h" + names.incrementAndGet();
@@ -362,14 +453,13 @@ final class SharedSegments implements AutoCloseable {
       Path path = directory.resolve(name);
       try (FileChannel channel = reused != null
           ? FileChannel.open(path, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
-          : FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-              LinkOption.NOFOLLOW_LINKS)) {
+          : FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY)) {
         staged.add(path);
         ByteBuffer bytes = array.buffer();
         for (long at = 0; bytes.hasRemaining(); ) {
           at += channel.write(bytes, at);
         }
-        largest = Math.max(largest, array.byteSize());
         return reference(name, 0);
       } catch (IOException e) { // no room (a small /dev/shm): the bytes go inline instead
         LOG.debug("cannot stage {} bytes in {}; sending them inline", array.byteSize(), path, e);
@@ -380,7 +470,7 @@ final class SharedSegments implements AutoCloseable {
     }
 
     /**
-     * Offers the call an idle file for a result as large as its largest staged argument (a
+     * Offers the call an idle file for a result as large as its largest array argument (a
      * result is often the size of its argument): {@code [{"name": ..., "size": ...}]}, or null.
      * A worker writes a result that fits into it instead of into a new file, whose pages would
      * cost more than the copy.
@@ -413,115 +503,148 @@ final class SharedSegments implements AutoCloseable {
       if (keptList == null || !keptList.isArray()) {
         return;
       }
-      Set<String> names = new java.util.HashSet<>();
-      keptList.forEach(n -> names.add(n.asText()));
-      kept = names;
-      for (String name : names) {
-        Shared s = sent.containsKey(name) ? sent.get(name) : adopted.get(name);
-        if (s != null) {
-          s.reusable.set(false);
-        }
-      }
+      Set<String> listed = new java.util.HashSet<>();
+      keptList.forEach(n -> listed.add(n.asText()));
+      kept = listed;
     }
 
     /**
      * The call has ended: its staged files that no result took over become idle if the answer
-     * said the worker let go of them, else are deleted; shared arrays it sent without such an
-     * answer are never reused.
+     * said the worker let go of them, else are deleted. A file a result took over, or a shared
+     * array the call sent, may be reused later only on the same condition.
      */
     synchronized void finished() {
       for (Path path : staged) {
-        if (kept != null && !kept.contains(path.getFileName().toString())) {
+        if (isFree(path.getFileName().toString())) {
           giveBack(path);
         } else {
           deleteQuietly(path);
         }
       }
-      if (kept == null) {
-        sent.values().forEach(s -> s.reusable.set(false));
-        adopted.values().forEach(s -> s.reusable.set(false));
-      }
+      adopted.forEach((name, s) -> s.reusable.set(isFree(name)));
+      sent.forEach((name, s) -> {
+        if (!isFree(name)) {
+          s.reusable.set(false);
+        }
+      });
       staged.clear();
       sent.clear();
       held.clear();
       adopted.clear();
     }
 
+    private boolean isFree(String name) {
+      return kept != null && !kept.contains(name);
+    }
+
     /** A resolver for an answer of this call from the worker with process id {@code pid}. */
     Values.SegmentResolver resolver(long pid) {
       return new Values.SegmentResolver() {
-        private final Map<ByteBuffer, Adopted> pending = new java.util.IdentityHashMap<>();
+        /** What each buffer handed out is: a segment, and the offset in its file. */
+        private final Map<ByteBuffer, Map.Entry<Shared, Long>> pending =
+            new java.util.IdentityHashMap<>();
+        private int count;
 
         @Override
         public ByteBuffer resolve(String name, long offset, long length)
             throws ProtocolException {
-          Adopted adopted = map(name, offset, length, pid);
-          pending.put(adopted.bytes, adopted);
-          return adopted.bytes;
+          if (++count > MAX_SEGMENTS_PER_ANSWER) {
+            throw bad("an answer may name at most " + MAX_SEGMENTS_PER_ANSWER + " segments");
+          }
+          if (length < threshold) {
+            throw bad("an array of " + length + " bytes is under the shared-memory threshold of "
+                + threshold + " and must travel inline");
+          }
+          Shared segment = map(name, offset, length, pid);
+          ByteBuffer root = segment.mapping.get();
+          long at = offset - segment.base;
+          if (root == null || at < 0 || length > root.capacity() - at) {
+            throw bad("segment " + name + " holds no " + length + " bytes at offset " + offset);
+          }
+          ByteBuffer bytes = root.slice((int) at, (int) length);
+          pending.put(bytes, Map.entry(segment, offset));
+          return bytes;
         }
 
         @Override
         public void decoded(NDArray array, ByteBuffer bytes) {
-          Adopted a = pending.remove(bytes);
-          if (a != null) {
-            adopt(array, a.mapping, a.name, a.offset, a.known ? null : a.path, a.segment);
+          Map.Entry<Shared, Long> made = pending.remove(bytes);
+          ByteBuffer root = made == null ? null : made.getKey().mapping.get();
+          if (root != null) { // the array lies in the segment at that offset: later calls name it
+            Shared segment = made.getKey();
+            register(array, new Shared(segment.name, made.getValue(), segment.base, root,
+                segment.reusable));
           }
         }
       };
     }
 
-    private synchronized Adopted map(String name, long offset, long length, long pid)
+    /**
+     * The segment an answer names: a shared array the call sent, a file of the call that an
+     * earlier part of the same answer took over, or one the host now takes over (a staged
+     * argument the task returned, or a file the worker wrote), renamed {@code s<n>} and mapped
+     * whole, read-write and shared.
+     */
+    private synchronized Shared map(String name, long offset, long length, long pid)
         throws ProtocolException {
-      Shared known = sent.get(name);
-      if (known != null) { // the task returned (part of) an array that lives on: the same memory
-        ByteBuffer mapping = known.mapping.get();
-        long at = offset - known.offset;
-        if (mapping == null || at < 0 || at + length > mapping.capacity()) {
-          throw bad("segment " + name + " holds no " + length + " bytes at offset " + offset);
-        }
-        return new Adopted(mapping.slice((int) at, (int) length), mapping, name, offset,
-            directory.resolve(name), true, known);
+      Shared known = sent.containsKey(name) ? sent.get(name) : adopted.get(name);
+      if (known != null) {
+        return known;
       }
       Path path = directory.resolve(checkName(name, pid));
       boolean ours = name.startsWith("h");
       if (ours && !staged.contains(path)) {
         throw bad("segment " + name + " is not an argument of this call");
       }
+      Path renamed = null;
       try {
-        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class,
+        BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class,
             LinkOption.NOFOLLOW_LINKS);
-        if (!attributes.isRegularFile() || attributes.size() < offset + length) {
-          throw bad("segment " + name + " is not a regular file of at least " + (offset + length)
-              + " bytes");
+        if (!before.isRegularFile()) {
+          throw bad("segment " + name + " is not a regular file");
         }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ,
             StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-          if (channel.size() < offset + length) {
-            throw bad("segment " + name + " shrank to " + channel.size() + " bytes");
+          long size = channel.size();
+          if (offset > size || length > size - offset) {
+            throw bad("segment " + name + " holds " + size + " bytes, the array needs "
+                + length + " at offset " + offset);
           }
-          // The file becomes an array that outlives the call (an argument the task returned:
-          // the result is that memory), out of reach of the call's and the worker's clean-up.
-          Path kept = directory.resolve("s" + names.incrementAndGet());
-          Files.move(path, kept, StandardCopyOption.ATOMIC_MOVE);
+          if (size > Integer.MAX_VALUE) {
+            throw bad("segment " + name + " is larger than an array can be");
+          }
+          // The file becomes the host's: out of reach of the call's and the worker's clean-up.
+          renamed = directory.resolve("s" + names.incrementAndGet());
+          Files.move(path, renamed, StandardCopyOption.ATOMIC_MOVE);
           staged.remove(path);
-          reserve(length);
+          if (!soleLink(renamed, before)) { // a hard link would alias another file's memory
+            throw bad("segment " + name + " is not a file of its own (it has other links)");
+          }
+          reserve(size);
           MappedByteBuffer mapping;
           try {
-            mapping = channel.map(FileChannel.MapMode.READ_WRITE, offset, length);
+            mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
           } catch (IOException | RuntimeException e) {
-            mapped.addAndGet(-length);
-            throw e;
+            mapped.addAndGet(-size);
+            throw bad("cannot map segment " + name + ": " + e);
           }
-          Shared segment = new Shared(kept.getFileName().toString(), offset, mapping);
-          if (ours) {
-            adopted.put(name, segment);
-          }
-          return new Adopted(mapping, mapping, segment.name, offset, kept, false, segment);
+          // A file the task returned is reused only once the call's answer said the worker let
+          // go of it (finished()); a file the worker wrote, it never mapped.
+          Shared segment = new Shared(renamed.getFileName().toString(), 0, 0, mapping,
+              new java.util.concurrent.atomic.AtomicBoolean(!ours));
+          deleteWithMapping(mapping, renamed, segment.reusable);
+          renamed = null;
+          adopted.put(name, segment);
+          return segment;
         }
       } catch (NoSuchFileException e) {
         throw bad("segment " + name + " does not exist");
       } catch (IOException e) {
         throw bad("cannot map segment " + name + ": " + e);
+      } finally {
+        if (renamed != null) { // taken over but not mapped: nobody else will delete it
+          deleteQuietly(renamed);
+        }
       }
     }
   }
@@ -530,8 +653,14 @@ final class SharedSegments implements AutoCloseable {
     return new Staging();
   }
 
-  private record Adopted(ByteBuffer bytes, ByteBuffer mapping, String name, long offset, Path path,
-      boolean known, Shared segment) {}
+  /** Whether a file still is the one seen before and has no other name. */
+  private static boolean soleLink(Path path, BasicFileAttributes before) throws IOException {
+    Object links = Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes after = Files.readAttributes(path, BasicFileAttributes.class,
+        LinkOption.NOFOLLOW_LINKS);
+    return links instanceof Integer n && n == 1 && java.util.Objects.equals(before.fileKey(),
+        after.fileKey());
+  }
 
   private static String checkName(String name, long pid) throws ProtocolException {
     if (name.matches("h\\d{1,19}") || name.matches("w" + pid + "-\\d{1,19}")) {
@@ -596,14 +725,23 @@ final class SharedSegments implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    sweeper.cancel(false);
     synchronized (idle) {
       idle.clear();
     }
     deleteTree(directory);
+    try {
+      lock.close();
+    } catch (IOException e) {
+      // the lock goes with the descriptor either way
+    }
     OPEN.remove(directory);
   }
 
   private static void deleteTree(Path dir) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path file : files) {
         deleteQuietly(file);
@@ -622,19 +760,24 @@ final class SharedSegments implements AutoCloseable {
     }
   }
 
-  /** An array's segment: its name, where the array starts in it, and the host's mapping. */
+  /**
+   * An array's segment: its name, where the array starts in it, the host's mapping of it (which
+   * starts at {@code base}), and whether its file may be reused once the mapping is garbage.
+   */
   private static final class Shared {
     final String name;
     final long offset;
+    final long base;
     final WeakReference<ByteBuffer> mapping;
-    /** Whether the file may be reused once the array is garbage: no worker kept a view of it. */
-    final java.util.concurrent.atomic.AtomicBoolean reusable =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
+    final java.util.concurrent.atomic.AtomicBoolean reusable;
 
-    Shared(String name, long offset, ByteBuffer mapping) {
+    Shared(String name, long offset, long base, ByteBuffer mapping,
+        java.util.concurrent.atomic.AtomicBoolean reusable) {
       this.name = name;
       this.offset = offset;
+      this.base = base;
       this.mapping = new WeakReference<>(mapping);
+      this.reusable = reusable;
     }
   }
 

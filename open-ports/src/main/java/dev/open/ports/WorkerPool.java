@@ -726,7 +726,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
      * Turns shared memory for large arrays on or off (default on where the system has it: Linux
      * with a writable {@code /dev/shm}). With it, an {@link NDArray} argument or result of at
      * least {@link #withSharedMemoryThreshold the threshold} travels through a file on a memory
-     * file system instead of the pipe (docs/arrays.md); without it, or elsewhere, every array
+     * file system instead of the pipe (docs/ports.md, "Large arrays"); without it, or elsewhere, every array
      * is copied through the pipe.
      *
      * @param enabled whether to use shared memory when the system has it

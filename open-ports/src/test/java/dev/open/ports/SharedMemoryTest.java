@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +34,7 @@ import dev.open.dag.array.DType;
 import dev.open.dag.array.NDArray;
 
 /**
- * Large arrays through shared memory (docs/protocol.md section 8, docs/arrays.md): equal bit
+ * Large arrays through shared memory (docs/protocol.md section 8, docs/ports.md): equal bit
  * for bit, isolated as documented, and no segment left behind however a call ends.
  */
 class SharedMemoryTest {
@@ -58,13 +59,15 @@ class SharedMemoryTest {
     return pool;
   }
 
+  /** The segments of a pool's directory (its lock file aside). */
   private static List<String> files(WorkerPool pool) throws IOException {
     Path dir = pool.sharedMemoryDirectory().orElseThrow();
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
     try (Stream<Path> list = Files.list(dir)) {
-      return list.map(p -> p.getFileName().toString()).sorted().toList();
+      return list.map(p -> p.getFileName().toString()).filter(n -> !n.equals(".lock"))
+          .sorted().toList();
     }
   }
 
@@ -106,7 +109,7 @@ class SharedMemoryTest {
       NDArray sent = NDArray.wrap(data, dtype, order, shape);
       for (String task : List.of("open_test_tasks:echo", "open_test_tasks:copy")) {
         NDArray back = (NDArray) join(python.call(task, sent));
-        String what = task + " " + dtype + " " + java.util.Arrays.toString(shape) + " " + order;
+        String what = task + " " + dtype + " " + Arrays.toString(shape) + " " + order;
         assertThat(back.dtype()).as(what).isEqualTo(dtype);
         assertThat(back.shape()).as(what).isEqualTo(shape);
         if (shape.length == 2 && shape[0] > 1 && shape[1] > 1) { // else both orders are one
@@ -121,9 +124,11 @@ class SharedMemoryTest {
   void aTaskCannotWriteIntoALargeArgumentAndTheCallersArrayIsUnchanged() {
     WorkerPool python = start(pool().withWorkers(1));
     NDArray a = NDArray.of(new double[4096]);
+    a.asDoubleBuffer().put(0, 1.0);
     Throwable error = failure(python.call("open_test_tasks:scale_in_place", a));
     assertThat(error).isInstanceOf(RemoteException.class)
         .hasMessageContaining("read-only");
+    assertThat(a.asDoubleBuffer().get(0)).isEqualTo(1.0);
     // Below the threshold an argument is the worker's own copy: writing into it is allowed
     // and, as before, changes nothing of the caller's.
     NDArray small = NDArray.of(new double[] {1, 2, 3});
@@ -258,6 +263,70 @@ class SharedMemoryTest {
   }
 
   @Test
+  void aKilledWorkersHalfWrittenResultIsDeleted() throws Exception {
+    WorkerPool python = start(withHostileTasks(pool()).withWorkers(1));
+    long pid = python.pids().get(0);
+    Path marker = Files.createTempFile("open-shm", ".started");
+    Files.delete(marker);
+    CompletableFuture<Object> call = python.call("hostile_tasks:segment_then_sleep",
+        marker.toString());
+    eventually(Duration.ofSeconds(60), () -> Files.exists(marker));
+    assertThat(files(python)).contains("w" + pid + "-4242");
+    new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+    assertThat(failure(call)).isInstanceOf(WorkerCrashedException.class);
+    eventually(Duration.ofSeconds(30), () -> {
+      try {
+        return files(python).stream().noneMatch(n -> n.startsWith("w"));
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    Files.deleteIfExists(marker);
+  }
+
+  @Test
+  void viewsOfOneArgumentSlicesOfSharedArraysAndBigEndianResultsAreRight() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    double[] values = new double[4096];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i;
+    }
+    // One staged argument named twice in one answer, and twice in a stream.
+    @SuppressWarnings("unchecked")
+    List<NDArray> halves = (List<NDArray>) join(python.call("open_test_tasks:halves",
+        NDArray.of(values)));
+    assertThat(halves.get(0).toDoubleArray()).isEqualTo(Arrays.copyOfRange(values, 0, 2048));
+    assertThat(halves.get(1).toDoubleArray()).isEqualTo(Arrays.copyOfRange(values, 2048, 4096));
+    @SuppressWarnings("unchecked")
+    List<NDArray> streamed = (List<NDArray>) join(python.call(
+        "open_test_tasks:halves_streamed", NDArray.of(values)));
+    assertThat(streamed.get(1).toDoubleArray()).isEqualTo(Arrays.copyOfRange(values, 2048, 4096));
+    // A slice of a shared array, sent on, is that slice, not the start of its segment.
+    NDArray shared = python.allocateShared(DType.FLOAT64, 4096);
+    shared.asDoubleBuffer().put(values);
+    NDArray tail = (NDArray) join(python.call("open_test_tasks:tail_half", shared));
+    assertThat(join(python.call("open_test_tasks:array_sum", tail)))
+        .isEqualTo(Arrays.stream(values, 2048, 4096).sum());
+    // A big-endian result is converted; its segment goes once nothing maps it.
+    NDArray big = (NDArray) join(python.call("open_test_tasks:big_endian", 4096));
+    assertThat(big.toDoubleArray()).isEqualTo(values);
+    halves = null;
+    streamed = null;
+    tail = null;
+    long live = files(python).stream().filter(n -> n.startsWith("s")).count();
+    eventually(Duration.ofSeconds(30), () -> {
+      System.gc();
+      try { // only the shared array's own file is left (besides idle ones)
+        return files(python).stream().filter(n -> n.startsWith("s")).count() == 1;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    assertThat(live).isGreaterThan(1);
+    assertThat(shared.asDoubleBuffer().get(1)).isEqualTo(1.0);
+  }
+
+  @Test
   void aCancelledCallLeavesNoSegment() throws Exception {
     WorkerPool python = start(pool().withWorkers(1));
     Path marker = Files.createTempFile("open-shm", ".started");
@@ -277,10 +346,11 @@ class SharedMemoryTest {
     WorkerPool python = start(withHostileTasks(pool()).withWorkers(1)
         .withHealthCheck(Duration.ofHours(1), Duration.ofHours(1)));
     long pid = python.pids().get(0);
-    List<String> kinds = List.of("symlink", "fifo", "short", "other", "escape", "missing");
-    List<String> problems = List.of("not a regular file", "not a regular file",
-        "not a regular file of at least", "neither an argument", "neither an argument",
-        "does not exist");
+    List<String> kinds = List.of("symlink", "hardlink", "overflow", "fifo", "short", "other",
+        "escape", "missing");
+    List<String> problems = List.of("is not a regular file", "has other links",
+        "the array needs", "is not a regular file", "the array needs", "neither an argument",
+        "neither an argument", "does not exist");
     long id = 1; // a fresh worker numbers calls from 1; each case makes two (see raw_result)
     for (int i = 0; i < kinds.size(); i++, id += 2) {
       Throwable error = failure(python.call("hostile_tasks:forged_segment", id, kinds.get(i),
@@ -289,8 +359,11 @@ class SharedMemoryTest {
           .hasMessageContaining(problems.get(i));
       assertThat(join(python.call("hostile_tasks:value", 7))).isEqualTo(7L);
     }
+    // Under the threshold an array must travel inline: naming a segment for it is bad.
+    Throwable small = failure(python.call("hostile_tasks:forged_segment", id, "short", 8));
+    assertThat(small).hasMessageContaining("under the shared-memory threshold");
     assertThat(python.pids()).containsExactly(pid);
-    assertThat(files(python)).noneMatch(n -> n.startsWith("w"));
+    assertThat(files(python)).noneMatch(n -> n.startsWith("s"));
   }
 
   @Test
@@ -303,6 +376,37 @@ class SharedMemoryTest {
     assertThat(((NDArray) join(python.call("open_test_tasks:array_double", big)))
         .toDoubleArray()).containsOnly(4.0);
     assertThat(python.allocateShared(DType.INT32, 3).isDirect()).isTrue();
+  }
+
+  @Test
+  void aPoolStartingReclaimsDirectoriesNobodyLocksAndNothingElse() throws Exception {
+    Path root = Files.createTempDirectory("open-shm-root");
+    Path free = Files.createDirectories(root.resolve("open-" + ProcessHandle.current().pid()
+        + "-a1")); // a live pid, but nobody holds the lock: its owner is gone
+    Files.createFile(free.resolve(".lock"));
+    Files.createFile(free.resolve("h1"));
+    Path held = Files.createDirectories(root.resolve("open-1-b2")); // pid 1 here, but locked
+    Path lock = held.resolve(".lock");
+    Files.createFile(lock);
+    Path elsewhere = Files.createDirectories(root.resolve("not-a-pool"));
+    Files.createFile(elsewhere.resolve("precious"));
+    Files.createSymbolicLink(root.resolve("open-999999999-c3"), elsewhere);
+    Path ready = root.resolve("locked");
+    Process holder = new ProcessBuilder(PythonWorkers.PYTHON, "-c",
+        "import fcntl, pathlib, sys, time; f = open(sys.argv[1], 'w'); "
+            + "fcntl.lockf(f, fcntl.LOCK_EX); pathlib.Path(sys.argv[2]).touch(); time.sleep(600)",
+        lock.toString(), ready.toString()).start();
+    try {
+      eventually(Duration.ofSeconds(60), () -> Files.exists(ready));
+      SharedSegments.reclaimStale(root);
+      assertThat(free).doesNotExist();
+      assertThat(held.resolve(".lock")).exists(); // another process (namespace) holds it
+      assertThat(elsewhere.resolve("precious")).exists(); // a link is not followed
+    } finally {
+      holder.destroyForcibly().waitFor();
+    }
+    SharedSegments.reclaimStale(root);
+    assertThat(held).doesNotExist(); // its holder is gone now
   }
 
   @Test

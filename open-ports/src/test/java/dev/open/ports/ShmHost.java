@@ -6,9 +6,10 @@ import java.nio.file.Path;
 import dev.open.dag.array.NDArray;
 
 /**
- * A JVM with shared-memory segments in use: a result it keeps, and a call in flight with a
- * staged argument. It prints {@code ready DIR} and blocks; {@link SharedMemoryTest} kills it
- * with SIGKILL and checks that {@code DIR} does not outlive it.
+ * A JVM with shared-memory segments in use: a result it keeps, sent by name to a call still in
+ * flight (and the call's spare, if an idle file was free). It prints {@code ready DIR} and
+ * blocks; {@link SharedMemoryTest} kills it with SIGKILL and checks that {@code DIR} does not
+ * outlive it.
  */
 public final class ShmHost {
   private ShmHost() {}
