@@ -18,7 +18,7 @@ BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
         bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
-        bench-ports bench-cluster chaos-cluster clean
+        bench-ports bench-shm bench-cluster chaos-cluster clean
 
 help:
 	@echo "make demo   - run the flagship example"
@@ -86,7 +86,7 @@ chaos-cluster: jdk cargo-check venv
 
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
-bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-store \
+bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-shm bench-store \
        bench-cluster
 
 # JMH runs need the venv's Python (ports) and the repository root (task modules, corpus).
@@ -121,6 +121,12 @@ bench-ports: build
 	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-ports.json
 	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) recovery 100
 	for seed in 1 2 3; do $(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) chaos 2000 15 $$seed; done
+
+bench-shm: build
+	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) SharedMemoryBenchmark \
+	  -jvmArgsAppend "$(BENCH_PROPS)" -rf json -rff target/bench-shm.json
+	$(JAVA) $(BENCH_PROPS) -jar $(BENCH_JAR) SharedMemoryBenchmark.roundTrip -p mib=64 \
+	  -bm ss -wi 0 -i 1 -f 5 -tu ms -jvmArgsAppend "$(BENCH_PROPS)"
 
 bench-inflight: build
 	$(JAVA) -jar $(BENCH_JAR) inflight 1000000 10 3 -Xmx2g
