@@ -167,7 +167,7 @@ def forged_segment(call_id: int, kind: str, length: int) -> None:
     path = os.path.join(directory, name)
     offset = 0
     if kind == "symlink":  # to a file that would do, were the link followed
-        target = os.path.join(os.path.dirname(directory), f"open-hostile-{os.getpid()}")
+        target = os.path.join(directory, f"w{os.getpid()}-888{call_id}")
         with open(target, "wb") as f:
             f.write(bytes(8 * length))
         os.symlink(target, path)
