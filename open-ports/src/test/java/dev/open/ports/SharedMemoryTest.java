@@ -88,6 +88,20 @@ class SharedMemoryTest {
     });
   }
 
+  /** Collects garbage until the pool's directory holds nothing but a few idle files. */
+  private static void onlyIdleFilesLeftOnceGarbageIsCollected(WorkerPool pool) throws Exception {
+    eventually(Duration.ofSeconds(30), () -> {
+      System.gc();
+      try {
+        List<String> left = files(pool);
+        return left.stream().allMatch(n -> n.startsWith("f"))
+            && left.size() <= SharedSegments.MAX_IDLE;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
   @Test
   void arraysOfEveryDtypeAndLayoutRoundTripBitForBitAboveAndBelowTheThreshold() {
     WorkerPool python = start(pool().withWorkers(1));
@@ -190,15 +204,7 @@ class SharedMemoryTest {
     List<Object> sums = (List<Object>) join(python.call("open_test_tasks:kept_checksum"));
     assertThat(sums).containsExactly(-4096.0);
     results.clear(); // garbage results give their files back, up to the idle limit
-    eventually(Duration.ofSeconds(30), () -> {
-      System.gc();
-      try {
-        return files(python).stream().allMatch(n -> n.startsWith("f"))
-            && files(python).size() <= SharedSegments.MAX_IDLE;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    onlyIdleFilesLeftOnceGarbageIsCollected(python);
   }
 
   @Test
@@ -228,16 +234,8 @@ class SharedMemoryTest {
     }
     calls.forEach(PythonWorkers::join);
     onlySharedArraysLeft(python, 20); // the results, each its own segment
-    calls.clear();
-    eventually(Duration.ofSeconds(30), () -> {
-      System.gc(); // the results are garbage: their segments go with their mappings
-      try {
-        return files(python).stream().allMatch(n -> n.startsWith("f"))
-            && files(python).size() <= SharedSegments.MAX_IDLE;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    calls.clear(); // the results are garbage: their segments go with their mappings
+    onlyIdleFilesLeftOnceGarbageIsCollected(python);
   }
 
   @Test
