@@ -88,6 +88,14 @@ public final class Node<T> {
     return retained;
   }
 
+  /**
+   * Returns whether the node is a {@code map} node: one task per element of its input, reported
+   * as one node (see {@link NodeReport#elements()}).
+   */
+  public boolean isMap() {
+    return kind == Kind.MAP;
+  }
+
   @Override
   public String toString() {
     return "Node[" + name + "]";

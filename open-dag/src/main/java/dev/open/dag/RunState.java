@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -82,6 +83,8 @@ final class RunState implements Execution {
   // Written by the thread that runs (or resolves) node i before it publishes the node's final
   // state; read only after that, so plain arrays suffice.
   private final int[] attempts;
+  /** The element counts of the map nodes that started, by node index. */
+  private final Map<Integer, Integer> mapSizes = new ConcurrentHashMap<>();
   private final long[] startedNanos;
   private final long[] finishedNanos;
   private final Throwable[] errors;
@@ -695,6 +698,7 @@ final class RunState implements Execution {
       return complete(i, FAILED, null, taskFailed(node, -1, 0, why));
     }
     Object[] items = collection.toArray();
+    mapSizes.put(i, items.length);
     if (items.length == 0) {
       if (cache != null) {
         cache.afterMap(i, node, new String[0], 0, 0);
@@ -985,7 +989,8 @@ final class RunState implements Execution {
       Node<?> node = dag.node(i);
       return new NodeReport(node.name, node.backend, status, attempts[i],
           started ? instant(startedNanos[i]) : null, started ? instant(finishedNanos[i]) : null,
-          errorOf(i, s), cache == null ? CacheOutcome.NO_STORE : cache.outcome(i));
+          errorOf(i, s), cache == null ? CacheOutcome.NO_STORE : cache.outcome(i),
+          mapSizes.getOrDefault(i, -1));
     }
 
     @Override

@@ -135,6 +135,38 @@ class ObservabilityTest {
   }
 
   @Test
+  void micrometerCountsRunsByStatus() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DagExecutor executor = DagExecutor.builder()
+        .withFailureMode(FailureMode.CONTINUE)
+        .withListener(new DagMetrics(registry))
+        .build();
+    executor.run(sample(0)); // 'bad' fails: the run fails
+    executor.run(sample(0));
+
+    assertThat(registry.get("open.dag.runs.started").tags("dag", "etl").counter().count())
+        .isEqualTo(2);
+    assertThat(registry.get("open.dag.runs.finished").tags("dag", "etl", "status", "FAILED")
+        .counter().count()).isEqualTo(2);
+    assertThat(registry.get("open.dag.run.duration").tags("dag", "etl", "status", "FAILED")
+        .timer().count()).isEqualTo(2);
+    assertThat(registry.get("open.dag.runs.active").tags("dag", "etl").gauge().value()).isZero();
+  }
+
+  @Test
+  void aMapNodeReportsHowManyElementsItHad() {
+    DagBuilder b = Dag.builder("map");
+    Node<List<Integer>> numbers = b.task("numbers", () -> List.of(1, 2, 3, 4, 5, 6, 7));
+    Node<List<Integer>> doubled = b.map("doubled", numbers, x -> 2 * x);
+    RunReport report = DagExecutor.builder().build().run(b.build());
+
+    assertThat(doubled.isMap()).isTrue();
+    assertThat(numbers.isMap()).isFalse();
+    assertThat(report.node(doubled).elements()).isEqualTo(7);
+    assertThat(report.node(numbers).elements()).isEqualTo(-1);
+  }
+
+  @Test
   void metricsCanLeaveTheNodeTagOut() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     DagExecutor.builder().withFailureMode(FailureMode.CONTINUE)

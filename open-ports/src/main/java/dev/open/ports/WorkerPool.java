@@ -18,6 +18,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,6 +90,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Supervisor supervisor;
   private final Dispatcher dispatcher;
+  private final LongAdder callsStarted = new LongAdder();
 
   private WorkerPool(PoolConfig config) {
     this.config = config;
@@ -266,6 +268,7 @@ public final class WorkerPool implements Backend, AutoCloseable {
   private final class WorkerEvents implements WorkerProcess.Listener {
     @Override
     public void onCallStarted(WorkerProcess worker, Call call) {
+      callsStarted.increment();
       dispatcher.onCallStarted(worker, call);
     }
 
@@ -349,6 +352,16 @@ public final class WorkerPool implements Backend, AutoCloseable {
   /** Returns how many workers were started to replace dead or recycled ones. */
   public long restarts() {
     return supervisor.restarts();
+  }
+
+  /** Returns how many calls workers of this pool have been sent (a call retried counts again). */
+  public long callsStarted() {
+    return callsStarted.sum();
+  }
+
+  /** Returns the number of workers the pool keeps (its configured size). */
+  public int configuredSize() {
+    return config.workers;
   }
 
   /** Returns the number of live workers (starting replacements not counted). */

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import dev.open.dag.array.DType;
 import dev.open.dag.array.NDArray;
@@ -284,6 +286,34 @@ class WorkerPoolTest {
     assertThat(python.pids()).doesNotContain(pid);
     assertThat(gone(pid)).isTrue();
     assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+  }
+
+  @Test
+  void metersShowThePoolsHealthAndItsRestarts() throws Exception {
+    WorkerPool python = start(pool().withWorkers(2) // memory comes with the health checks' pongs
+        .withHealthCheck(Duration.ofMillis(100), Duration.ofSeconds(5)));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    new WorkerPoolMetrics(python).bindTo(registry);
+    assertThat(join(python.call("open_test_tasks:add", 2, 3))).isEqualTo(5L);
+
+    assertThat(gauge(registry, "open.workers.size", python)).isEqualTo(2);
+    assertThat(gauge(registry, "open.workers.alive", python)).isEqualTo(2);
+    assertThat(gauge(registry, "open.workers.busy", python)).isZero();
+    assertThat(gauge(registry, "open.workers.calls.inflight", python)).isZero();
+    eventually(Duration.ofSeconds(20), () -> gauge(registry, "open.workers.rss", python) > 1 << 20);
+    assertThat(registry.get("open.workers.calls").tag("pool", python.name()).functionCounter()
+        .count()).isEqualTo(1);
+
+    long pid = python.pids().get(0);
+    signal("KILL", pid);
+    eventually(Duration.ofSeconds(20), () -> python.restarts() == 1 && python.size() == 2);
+    assertThat(registry.get("open.workers.restarts").tag("pool", python.name())
+        .functionCounter().count()).isEqualTo(1);
+    assertThat(gauge(registry, "open.workers.alive", python)).isEqualTo(2);
+  }
+
+  private static double gauge(MeterRegistry registry, String name, WorkerPool pool) {
+    return registry.get(name).tag("pool", pool.name()).gauge().value();
   }
 
   @Test

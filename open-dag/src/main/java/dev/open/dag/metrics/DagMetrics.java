@@ -12,7 +12,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
+import dev.open.dag.RunReport;
 import dev.open.dag.event.ExecutionListener;
+import dev.open.dag.event.RunStartedEvent;
 import dev.open.dag.event.TaskEvent;
 
 /**
@@ -36,6 +38,11 @@ import dev.open.dag.event.TaskEvent;
  *   <li>{@code open.dag.tasks.running} (gauge of running tasks, tagged {@code dag} only).
  * </ul>
  *
+ * <p>and for whole runs, tagged {@code dag}: {@code open.dag.runs.started} (counter), {@code
+ * open.dag.runs.finished} and {@code open.dag.run.duration} (counter and timer of finished runs,
+ * with a {@code status} tag: {@code SUCCEEDED}, {@code FAILED} or {@code CANCELLED}), {@code
+ * open.dag.runs.active} (gauge of runs started and not finished).
+ *
  * <p>A DAG of many thousands of nodes makes as many meters per name; {@link #DagMetrics(
  * MeterRegistry, boolean)} with {@code nodeTag = false} leaves the {@code node} tag out. Meters are
  * looked up once per node and cached. Thread-safe.
@@ -45,6 +52,7 @@ public final class DagMetrics implements ExecutionListener {
   private final boolean nodeTag;
   private final ConcurrentMap<Key, Meters> meters = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, AtomicInteger> running = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, AtomicInteger> active = new ConcurrentHashMap<>();
 
   /**
    * Creates a binder that tags meters with the node name.
@@ -64,6 +72,24 @@ public final class DagMetrics implements ExecutionListener {
   public DagMetrics(MeterRegistry registry, boolean nodeTag) {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.nodeTag = nodeTag;
+  }
+
+  @Override
+  public void onRunStarted(RunStartedEvent event) {
+    Counter.builder("open.dag.runs.started").description("runs started")
+        .tag("dag", event.dag()).register(registry).increment();
+    activeOf(event.dag()).incrementAndGet();
+  }
+
+  @Override
+  public void onRunFinished(RunReport report) {
+    String dag = report.dag().name();
+    String status = report.status().name();
+    Counter.builder("open.dag.runs.finished").description("runs finished")
+        .tags("dag", dag, "status", status).register(registry).increment();
+    Timer.builder("open.dag.run.duration").description("how long runs took")
+        .tags("dag", dag, "status", status).register(registry).record(report.duration());
+    activeOf(dag).decrementAndGet();
   }
 
   @Override
@@ -120,6 +146,18 @@ public final class DagMetrics implements ExecutionListener {
     Key key = new Key(event.dag(), nodeTag ? event.node() : "", event.backend());
     Meters m = meters.get(key);
     return m != null ? m : meters.computeIfAbsent(key, this::register);
+  }
+
+  private AtomicInteger activeOf(String dag) {
+    AtomicInteger count = active.get(dag);
+    return count != null ? count : active.computeIfAbsent(dag, d -> {
+      AtomicInteger gauge = new AtomicInteger();
+      Gauge.builder("open.dag.runs.active", gauge, AtomicInteger::get)
+          .description("runs started and not finished")
+          .tag("dag", d)
+          .register(registry);
+      return gauge;
+    });
   }
 
   private AtomicInteger runningOf(String dag) {
