@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
+import dev.open.report.Browser;
+
 import dev.open.dag.array.NDArray;
 
 class ExamplesTest {
@@ -54,6 +56,18 @@ class ExamplesTest {
         .contains("similarity     native   SUCCEEDED")
         .contains("clusters       python   SUCCEEDED")
         .contains("0 failed, 0 skipped, 0 cancelled");
+
+    // its report opens in a real browser and draws every node
+    Path html = Path.of("target", "flagship-report.html").toAbsolutePath();
+    assertThat(out).contains("Report written to " + html);
+    Browser browser = Browser.require();
+    Map<String, String> page = browser.load(html);
+    assertThat(page).containsEntry("rendered", "true").doesNotContainKey("errors");
+    long nodes = out.lines().filter(l -> l.matches("\\S+\\s+(java|native|python)\\s+SUCCEEDED.*"))
+        .count();
+    assertThat(page).containsEntry("graph-boxes", Long.toString(nodes))
+        .containsEntry("timeline-bars", Long.toString(nodes));
+    browser.screenshot(html, Path.of("target", "report-screenshots", "flagship.png"));
   }
 
   @Test
