@@ -44,7 +44,8 @@ import dev.open.rust.NativeBackend;
  * registry served at {@code http://127.0.0.1:PORT/metrics}.
  *
  * <pre>
- * java -cp examples/target/open-examples.jar dev.open.examples.MonitoringExample [PORT [RUNS|forever]]
+ * java -cp examples/target/open-examples.jar dev.open.examples.MonitoringExample \
+ *     [PORT [RUNS|forever]]
  * </pre>
  *
  * <p>PORT defaults to 8080 (0 picks a free one); RUNS defaults to {@code forever}. The chosen
@@ -53,7 +54,7 @@ import dev.open.rust.NativeBackend;
  * has data: {@code fetch-source} fails its first attempt in every third run (the retry
  * succeeds), the Python call {@code describe-labels} is handed words instead of numbers in every
  * tenth run and {@code validate} throws in every 25th (both fail for good, and so does their
- * run). The Python workers are recycled after {@value #CALLS_PER_WORKER} calls, which the
+ * run). The Python workers are recycled after 500 calls each, which the
  * restart panel shows. Run from the repository root ({@code -Dopen.repo} names it otherwise;
  * {@code -Dopen.python} names the interpreter, which needs NumPy).
  */
