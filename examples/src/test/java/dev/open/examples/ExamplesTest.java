@@ -6,15 +6,15 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import dev.open.report.Browser;
-
 import dev.open.dag.array.NDArray;
+import dev.open.report.Browser;
 
 class ExamplesTest {
 

@@ -40,7 +40,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </pre>
  *
  * These become fields of the class, so they need no value. {@code <!-- compile: members -->}
- * compiles the snippet as members of the class instead (a method or a class of its own).
+ * compiles the snippet as members of the class instead (a method or a class of its own), and
+ * {@code <!-- compile: file -->} as a whole source file of its own (package, imports, class) —
+ * for a guide that quotes a tested file. Every {@code .md} under docs/ is read.
  */
 class DocSnippetsTest {
   static final Path REPO = Path.of(System.getProperty("open.repo", "..")).toAbsolutePath();
@@ -60,7 +62,14 @@ class DocSnippetsTest {
       import dev.open.ports.*;
       import dev.open.rust.*;
       import dev.open.cluster.*;
+      import dev.open.report.*;
       import com.hazelcast.core.HazelcastInstance;
+      import com.sun.net.httpserver.HttpServer;
+      import io.micrometer.prometheusmetrics.PrometheusConfig;
+      import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+      import java.io.OutputStream;
+      import java.net.InetSocketAddress;
+      import java.nio.charset.StandardCharsets;
       import dev.open.examples.docs.DocsDomain.*;
       import java.util.*;
       import java.util.concurrent.*;
@@ -80,7 +89,7 @@ class DocSnippetsTest {
   static Stream<Snippet> snippets() throws IOException {
     List<Path> files = new ArrayList<>();
     files.add(REPO.resolve("README.md"));
-    try (Stream<Path> docs = Files.list(REPO.resolve("docs"))) {
+    try (Stream<Path> docs = Files.walk(REPO.resolve("docs"))) {
       docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
     }
     List<Snippet> all = new ArrayList<>();
@@ -108,6 +117,14 @@ class DocSnippetsTest {
   void compiles(Snippet snippet) {
     String className = "Snippet_" + snippet.file().replaceAll("\\W", "_") + "_" + snippet.line();
     boolean members = snippet.context().equals("members");
+    if (snippet.context().equals("file")) {
+      Matcher type = Pattern.compile("(?m)^public (?:final )?class (\\w+)").matcher(snippet.code());
+      assertThat(type.find()).as("%s: a file snippet declares a public class", snippet).isTrue();
+      List<String> errors = compile(type.group(1), snippet.code());
+      assertThat(errors).as("%s does not compile:%n%s", snippet, numbered(snippet.code()))
+          .isEmpty();
+      return;
+    }
     String source = "package docsnippets;\n" + IMPORTS + "@SuppressWarnings(\"all\")\nclass "
         + className + " {\n"
         + (members ? snippet.code() : snippet.context() + "\n  void snippet() throws Exception {\n"
