@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,13 +24,17 @@ import dev.open.dag.event.RunStartedEvent;
 import dev.open.dag.event.TaskEvent;
 import dev.open.dag.store.ResultStore;
 import dev.open.dag.store.StoreException;
+import dev.open.report.ConsoleProgress;
+import dev.open.report.HtmlReport;
+import dev.open.report.RunTimeline;
 
 /**
  * Entry point of {@code open-bench.jar}:
  *
  * <pre>
  * java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
- *                                      [--store DIR [--explain]] [--progress]
+ *                                      [--store DIR [--explain]] [--copies N] [--report HTML]
+ *                                      [--quiet] [--trace]
  * java -jar open-bench.jar resume FILE [SECONDS]
  * java -jar open-bench.jar heap [NODES]
  * java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
@@ -49,7 +55,8 @@ public final class Main {
 
   private static final String USAGE = """
       usage: java -jar open-bench.jar replay FILE [--scale S | --critical-path SECONDS] [--max-parallel N]
-                                               [--store DIR [--explain]] [--progress]
+                                               [--store DIR [--explain]] [--copies N] [--report HTML]
+                                               [--quiet] [--trace]
              java -jar open-bench.jar resume FILE [SECONDS]
              java -jar open-bench.jar heap [NODES]
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
@@ -85,7 +92,10 @@ public final class Main {
     int maxParallel = 0;
     Path storeDir = null;
     boolean explain = false;
-    boolean progress = false;
+    boolean trace = false;
+    boolean quiet = false;
+    int copies = 1;
+    Path html = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -96,7 +106,20 @@ public final class Main {
             storeDir = Path.of(args[i]);
           }
           case "--explain" -> explain = true;
-          case "--progress" -> progress = true;
+          case "--trace" -> trace = true;
+          case "--quiet" -> quiet = true;
+          case "--report" -> {
+            if (++i >= args.length) {
+              throw new IllegalArgumentException("--report needs a file");
+            }
+            html = Path.of(args[i]);
+          }
+          case "--copies" -> {
+            copies = (int) (double) positive(args, ++i, "--copies");
+            if (copies != Double.parseDouble(args[i])) {
+              throw new IllegalArgumentException("--copies needs a whole number, got " + args[i]);
+            }
+          }
           case "--scale" -> scale = positive(args, ++i, "--scale");
           case "--critical-path" -> criticalPath = positive(args, ++i, "--critical-path");
           case "--max-parallel" -> {
@@ -133,12 +156,12 @@ public final class Main {
     }
     ReplayResult result;
     try {
-      WfInstance instance = WfFormatReader.read(file);
+      WfInstance instance = WfFormatReader.read(file).copies(copies);
       double cp = Replay.criticalPathSeconds(instance);
       double s = criticalPath != null ? (cp > 0 ? criticalPath / cp : 1.0)
           : scale != null ? scale : 1.0;
       RunReport[] report = new RunReport[1];
-      ExecutionListener printer = !progress ? null : new ExecutionListener() {
+      ExecutionListener printer = !trace ? null : new ExecutionListener() {
         @Override
         public void onRunStarted(RunStartedEvent event) {
           out.println("start");
@@ -149,8 +172,24 @@ public final class Main {
           out.println("done " + event.node()); // its value is stored, if there is a store
         }
       };
-      try (ResultStore store = storeDir == null ? null : ResultStore.directory(storeDir)) {
-        result = Replay.of(file, instance, s).run(maxParallel, store, r -> report[0] = r, printer);
+      RunTimeline timeline = new RunTimeline();
+      List<ExecutionListener> listeners = new ArrayList<>();
+      if (printer != null) {
+        listeners.add(printer);
+      }
+      if (html != null) {
+        listeners.add(timeline);
+      }
+      try (ResultStore store = storeDir == null ? null : ResultStore.directory(storeDir);
+          ConsoleProgress progress = quiet ? null : ConsoleProgress.create()) {
+        if (progress != null) {
+          listeners.add(progress);
+        }
+        result = Replay.of(file, instance, s).run(maxParallel, store, r -> report[0] = r,
+            listeners);
+      }
+      if (html != null) {
+        err.println("report: " + HtmlReport.write(report[0], timeline, html));
       }
       if (explain) {
         Explain.print(report[0], out);

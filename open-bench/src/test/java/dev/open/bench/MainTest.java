@@ -58,6 +58,26 @@ class MainTest {
   }
 
   @Test
+  void copiesReplayTheWorkflowSideBySideAndTheReportShowsEveryTask() throws Exception {
+    Path file = twoTasks();
+    Path html = dir.resolve("reports/two.html");
+
+    int code = replay(file.toString(), "--scale", "0.0001", "--copies", "3", "--report",
+        html.toString(), "--quiet");
+
+    assertThat(code).isZero();
+    JsonNode line = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    assertThat(line.get("tasks").asInt()).isEqualTo(6);
+    assertThat(line.get("edges").asInt()).isEqualTo(3);
+    assertThat(line.get("precedenceViolations").asInt()).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("report: " + html.toAbsolutePath());
+    String page = Files.readString(html);
+    assertThat(page).contains("\"copy0:a\"", "\"copy2:b\"", "<canvas id=\"graph\"");
+    assertThat(replay(file.toString(), "--copies", "1.5")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--copies needs a whole number");
+  }
+
+  @Test
   void aReplayOnAStoreLoadsEverythingTheSecondTimeAndExplainsWhy() throws Exception {
     Path file = twoTasks();
     String store = dir.resolve("store").toString();

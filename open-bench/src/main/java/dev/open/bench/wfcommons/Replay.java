@@ -146,7 +146,7 @@ public final class Replay {
    * @return what the run measured
    */
   public ReplayResult run(int maxParallel) {
-    return run(maxParallel, null, report -> { }, null);
+    return run(maxParallel, null, report -> { }, List.of());
   }
 
   /**
@@ -156,11 +156,11 @@ public final class Replay {
    * @param maxParallel the most tasks running at once, or 0 for no limit
    * @param store the result store, or null
    * @param reports receives the run's report
-   * @param listener listens to the run, or null
+   * @param listeners listen to the run
    * @return what the run measured
    */
   public ReplayResult run(int maxParallel, ResultStore store, Consumer<RunReport> reports,
-      ExecutionListener listener) {
+      List<ExecutionListener> listeners) {
     DagExecutor.Builder executor = DagExecutor.builder().withMdc(false);
     if (maxParallel > 0) {
       executor.withMaxParallelism(maxParallel);
@@ -168,9 +168,7 @@ public final class Replay {
     if (store != null) {
       executor.withResultStore(store);
     }
-    if (listener != null) {
-      executor.withListener(listener);
-    }
+    listeners.forEach(executor::withListener);
     for (int i = 0; i < runs.length(); i++) {
       runs.set(i, 0);
     }

@@ -80,7 +80,7 @@ public final class ResumeTiming {
       command.addAll(List.of("--store", store.toString()));
     }
     if (progress) {
-      command.add("--progress");
+      command.add("--trace");
     }
     return command;
   }

@@ -29,4 +29,33 @@ public record WfInstance(String name, String schemaVersion, List<Task> tasks) {
     }
     return edges;
   }
+
+  /**
+   * Returns {@code copies} side-by-side copies of this workflow, as one: a larger DAG of the same
+   * shape, for reports and scheduling at scale. Copy {@code k}'s tasks are named {@code
+   * "copy<k>:" + id}.
+   *
+   * @param copies how many copies, at least 1
+   * @return the copies
+   */
+  public WfInstance copies(int copies) {
+    if (copies < 1) {
+      throw new IllegalArgumentException("copies must be at least 1, was " + copies);
+    }
+    if (copies == 1) {
+      return this;
+    }
+    int n = tasks.size();
+    List<Task> all = new java.util.ArrayList<>(n * copies);
+    for (int k = 0; k < copies; k++) {
+      for (Task task : tasks) {
+        int[] parents = task.parents().clone();
+        for (int p = 0; p < parents.length; p++) {
+          parents[p] += k * n;
+        }
+        all.add(new Task("copy" + k + ":" + task.id(), task.runtimeSeconds(), parents));
+      }
+    }
+    return new WfInstance(name + " \u00d7" + copies, schemaVersion, List.copyOf(all));
+  }
 }
