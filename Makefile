@@ -18,12 +18,16 @@ BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
         bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
-        bench-ports bench-shm bench-cluster chaos-cluster clean
+        bench-ports bench-shm bench-cluster chaos-cluster clean getting-started check-monitoring \
+        example-science example-training example-analysis
 
 help:
 	@echo "make demo   - run the flagship example"
 	@echo "make test   - run every test (Java, cargo, pytest; Julia when 'julia' is on PATH)"
 	@echo "make bench  - run the benchmarks behind docs/benchmarks.md (long)"
+	@echo "make example-science|example-training|example-analysis - the examples of examples/README.md"
+	@echo "make getting-started - build and run examples/getting-started as its guide says"
+	@echo "make check-monitoring - Prometheus scrapes the monitoring example (needs 'prometheus')"
 
 ## Set-up ---------------------------------------------------------------------------------------
 
@@ -56,8 +60,9 @@ demo: build
 
 test: test-rust test-python test-java test-julia
 
+# install, not only verify: examples/getting-started builds against ~/.m2 as a user's project does.
 test-java: jdk cargo-check venv
-	$(MVN) verify -Dopen.python=$(abspath $(PY))
+	$(MVN) install -Dopen.python=$(abspath $(PY))
 
 test-rust: cargo-check
 	cargo test --manifest-path rust/Cargo.toml --release -q
@@ -71,6 +76,29 @@ test-julia:
 	else \
 	  echo "SKIPPED: Julia worker tests (julia is not on PATH)"; \
 	fi
+
+## Examples (examples/README.md) ---------------------------------------------------------------
+
+EXAMPLE = $(JAVA) --enable-native-access=ALL-UNNAMED -Dopen.python=$(abspath $(PY)) \
+          -cp examples/target/open-examples.jar
+
+example-science: build
+	$(EXAMPLE) dev.open.examples.ScienceExample
+
+example-training: build
+	$(EXAMPLE) dev.open.examples.TrainingExample
+
+example-analysis: build
+	$(EXAMPLE) dev.open.examples.AnalysisExample
+
+# docs/guides/getting-started.md, as a user follows it: OPEN into ~/.m2, then a project of its own.
+getting-started: jdk cargo-check venv
+	examples/getting-started/run.sh
+
+# docs/operations/monitoring.md: Debian's prometheus scrapes the monitoring example and answers
+# PromQL for every metric the dashboard and the alert rules use.
+check-monitoring: build
+	bash examples/monitoring/check-prometheus.sh "$(JAVA)" examples/target/open-examples.jar
 
 ## Longer tests ----------------------------------------------------------------------------------
 
