@@ -7,6 +7,7 @@ import java.util.function.ToDoubleFunction;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
@@ -45,8 +46,20 @@ public final class WorkerPoolMetrics implements MeterBinder {
    * @param pool the pool
    */
   public WorkerPoolMetrics(WorkerPool pool) {
+    this(pool, Tags.empty());
+  }
+
+  /**
+   * Creates a binder for {@code pool} whose meters carry {@code tags} besides {@code pool}. Two
+   * pools of one language share a name: give each a tag of its own (say {@code role}), or the
+   * registry keeps the first pool's meters for both.
+   *
+   * @param pool the pool
+   * @param tags more tags for every meter
+   */
+  public WorkerPoolMetrics(WorkerPool pool, Iterable<Tag> tags) {
     this.pool = Objects.requireNonNull(pool, "pool");
-    this.tags = Tags.of("pool", pool.name());
+    this.tags = Tags.of("pool", pool.name()).and(Objects.requireNonNull(tags, "tags"));
   }
 
   @Override
