@@ -18,7 +18,7 @@ BENCH_JAR := open-bench/target/open-bench.jar
 
 .PHONY: help demo test test-java test-rust test-python test-julia venv jdk cargo-check build \
         bench bench-scheduling bench-heap bench-dask replay-all bench-native bench-matmul \
-        bench-ports bench-shm bench-cluster chaos-cluster clean getting-started check-monitoring \
+        bench-ports bench-shm bench-cluster bench-report chaos-cluster clean getting-started check-monitoring \
         example-science example-training example-analysis
 
 help:
@@ -115,7 +115,7 @@ chaos-cluster: jdk cargo-check venv
 ## Benchmarks (see docs/benchmarks.md) ----------------------------------------------------------
 
 bench: bench-scheduling bench-heap bench-inflight bench-dask replay-all bench-native bench-matmul bench-ports bench-shm bench-store \
-       bench-cluster
+       bench-cluster bench-report
 
 # JMH runs need the venv's Python (ports) and the repository root (task modules, corpus).
 BENCH_PROPS = -Dopen.python=$(abspath $(PY)) -Dopen.repo=$(CURDIR) -Dopen.wfinstances=$(abspath ../shared/wfinstances)
@@ -170,6 +170,15 @@ bench-store: build
 # Member processes on 127.0.0.1; add --slow for SIGSTOP under Hazelcast's defaults (minutes).
 bench-cluster: build
 	$(JAVA) -jar $(BENCH_JAR) cluster all
+
+# docs/benchmarks.md §7: report sizes, the time to write them and to open them in headless Chromium.
+bench-report: jdk cargo-check venv
+	for round in 1 2 3; do \
+	  $(MVN) -q install -pl open-report,open-bench -Dtest='ReportInBrowserTest,ReplayReportInBrowserTest' \
+	    -Dsurefire.failIfNoSpecifiedTests=false -Dopen.python=$(abspath $(PY)) >/dev/null; \
+	  cat open-report/target/surefire-reports/*ReportInBrowserTest-output.txt \
+	    open-bench/target/surefire-reports/*ReplayReportInBrowserTest-output.txt | grep 'report figures'; \
+	done
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \
