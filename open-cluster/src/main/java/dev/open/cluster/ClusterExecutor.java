@@ -290,12 +290,12 @@ public final class ClusterExecutor implements AutoCloseable {
     return record == null ? Optional.empty() : Optional.of(new ClusterRun(this, runId, record.dag()));
   }
 
-  /** Returns the names of the DAGs this member serves. */
+  /** {@return the names of the DAGs this member serves} */
   public Set<String> dags() {
     return dags.keySet();
   }
 
-  /** Returns how many nodes this member runs at once. */
+  /** {@return how many nodes this member runs at once} */
   public int maxConcurrentNodes() {
     return capacity;
   }

@@ -32,17 +32,17 @@ public final class ClusterRun {
     this.dag = dag;
   }
 
-  /** Returns the run's id, unique in the cluster: give it to {@link ClusterExecutor#find}. */
+  /** {@return the run's id, unique in the cluster: give it to {@link ClusterExecutor#find}} */
   public long id() {
     return id;
   }
 
-  /** Returns the name of the DAG being run. */
+  /** {@return the name of the DAG being run} */
   public String dag() {
     return dag;
   }
 
-  /** Returns whether the run has finished. */
+  /** {@return whether the run has finished} */
   public boolean isDone() {
     if (decoded != null) {
       return true;
@@ -52,8 +52,8 @@ public final class ClusterRun {
   }
 
   /**
-   * Returns how many times the run changed coordinator: 0 while the member that started it
-   * coordinates it, one more for every takeover.
+   * {@return how many times the run changed coordinator: 0 while the member that started it
+   * coordinates it, one more for every takeover}
    */
   public int takeovers() {
     RunRecord record = cluster.runs().get(id);

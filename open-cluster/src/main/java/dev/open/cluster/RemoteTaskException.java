@@ -8,6 +8,7 @@ package dev.open.cluster;
 public final class RemoteTaskException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The class name of the exception this one stands in for. */
   private final String originalClass;
 
   RemoteTaskException(String originalClass, String message, RemoteTaskException cause) {
@@ -15,7 +16,7 @@ public final class RemoteTaskException extends RuntimeException {
     this.originalClass = originalClass;
   }
 
-  /** Returns the class name of the exception this one stands in for. */
+  /** {@return the class name of the exception this one stands in for} */
   public String originalClass() {
     return originalClass;
   }

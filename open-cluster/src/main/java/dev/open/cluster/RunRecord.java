@@ -34,7 +34,12 @@ record RunRecord(long id, String dag, String fingerprint, String scope, UUID coo
     return id + ":" + epoch;
   }
 
-  /** Makes {@code member} the coordinator if the record is still at {@code epoch}, unfinished. */
+  /**
+   * Makes {@code member} the coordinator if the record is still at {@code epoch}, unfinished.
+   *
+   * @param epoch the epoch the taker saw
+   * @param member the member taking the run over
+   */
   record TakeOver(int epoch, UUID member) implements EntryProcessor<Long, RunRecord, RunRecord> {
     @Override
     public RunRecord process(Map.Entry<Long, RunRecord> entry) {
@@ -52,6 +57,8 @@ record RunRecord(long id, String dag, String fingerprint, String scope, UUID coo
   /**
    * Marks the run finished if the record is still at {@code epoch}: the coordinator's last word,
    * said after it stored its report.
+   *
+   * @param epoch the coordinator's epoch
    */
   record Finish(int epoch) implements EntryProcessor<Long, RunRecord, Boolean> {
     @Override

@@ -51,7 +51,7 @@ public final class Dag {
     return new DagBuilder(name);
   }
 
-  /** Returns the DAG's declared version ({@link DagBuilder#withVersion}), or {@code ""}. */
+  /** {@return the DAG's declared version ({@link DagBuilder#withVersion}), or {@code ""}} */
   public String version() {
     return owner.version;
   }
@@ -61,22 +61,22 @@ public final class Dag {
     return owner.cache;
   }
 
-  /** Returns the DAG's name. */
+  /** {@return the DAG's name} */
   public String name() {
     return name;
   }
 
-  /** Returns the number of nodes. */
+  /** {@return the number of nodes} */
   public int size() {
     return nodes.length;
   }
 
-  /** Returns the number of edges (one per input of every node). */
+  /** {@return the number of edges (one per input of every node)} */
   public int edgeCount() {
     return parents.length;
   }
 
-  /** Returns all nodes in a topological order: every node after all of its inputs. */
+  /** {@return all nodes in a topological order: every node after all of its inputs} */
   public List<Node<?>> nodes() {
     return new TopologicalView();
   }

@@ -46,7 +46,7 @@ public final class DagBuilder {
     this.name = Objects.requireNonNull(name, "name");
   }
 
-  /** Returns the name of the DAG under construction. */
+  /** {@return the name of the DAG under construction} */
   public String name() {
     return name;
   }

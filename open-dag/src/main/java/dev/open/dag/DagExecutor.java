@@ -81,12 +81,12 @@ public final class DagExecutor {
     this.placement = b.placement;
   }
 
-  /** Returns the executor with every default, as used by {@link Dag#run()}. */
+  /** {@return the executor with every default, as used by {@link Dag#run()}} */
   public static DagExecutor defaults() {
     return DEFAULTS;
   }
 
-  /** Returns a new builder. */
+  /** {@return a new builder} */
   public static Builder builder() {
     return new Builder();
   }
@@ -134,22 +134,22 @@ public final class DagExecutor {
     return run;
   }
 
-  /** Returns what a run does after a task failed for good. */
+  /** {@return what a run does after a task failed for good} */
   public FailureMode failureMode() {
     return failureMode;
   }
 
-  /** Returns the deadline of each run, if any. */
+  /** {@return the deadline of each run, if any} */
   public Optional<Duration> deadline() {
     return Optional.ofNullable(deadline);
   }
 
-  /** Returns the concurrency limit per resource tag. */
+  /** {@return the concurrency limit per resource tag} */
   public Map<String, Integer> concurrencyLimits() {
     return limits;
   }
 
-  /** Returns the maximum number of tasks running at once, or 0 for no limit. */
+  /** {@return the maximum number of tasks running at once, or 0 for no limit} */
   public int maxParallelism() {
     return maxParallelism;
   }
@@ -206,32 +206,32 @@ public final class DagExecutor {
     return b;
   }
 
-  /** Returns the codecs that encode values for the result store, if any. */
+  /** {@return the codecs that encode values for the result store, if any} */
   public Optional<ValueCodecs> valueCodecs() {
     return Optional.ofNullable(codecs);
   }
 
-  /** Returns the placement of task attempts, if any ({@link Builder#withTaskPlacement}). */
+  /** {@return the placement of task attempts, if any ({@link Builder#withTaskPlacement})} */
   public Optional<TaskPlacement> taskPlacement() {
     return Optional.ofNullable(placement);
   }
 
-  /** Returns the listeners of every run, in the order they were added. */
+  /** {@return the listeners of every run, in the order they were added} */
   public List<ExecutionListener> listeners() {
     return listeners;
   }
 
-  /** Returns the result store, if any. */
+  /** {@return the result store, if any} */
   public Optional<ResultStore> resultStore() {
     return Optional.ofNullable(store);
   }
 
-  /** Returns the retry policy of nodes that have none of their own. */
+  /** {@return the retry policy of nodes that have none of their own} */
   public RetryPolicy defaultRetry() {
     return retry;
   }
 
-  /** Returns the timeout per attempt of nodes that have none of their own, if any. */
+  /** {@return the timeout per attempt of nodes that have none of their own, if any} */
   public Optional<Duration> defaultTimeout() {
     return Optional.ofNullable(timeout);
   }
@@ -505,7 +505,7 @@ public final class DagExecutor {
       return this;
     }
 
-    /** Returns a new executor with this builder's settings. */
+    /** {@return a new executor with this builder's settings} */
     public DagExecutor build() {
       return new DagExecutor(this);
     }

@@ -10,7 +10,9 @@ import java.util.List;
 public final class DagValidationException extends DagException {
   private static final long serialVersionUID = 1L;
 
+  /** The DAG's name. */
   private final String dag;
+  /** Every problem found, one per entry. */
   private final List<String> problems;
 
   DagValidationException(String dag, List<String> problems) {
@@ -19,12 +21,12 @@ public final class DagValidationException extends DagException {
     this.problems = List.copyOf(problems);
   }
 
-  /** Returns the name of the DAG that failed validation. */
+  /** {@return the name of the DAG that failed validation} */
   public String dag() {
     return dag;
   }
 
-  /** Returns every problem found, one human-readable sentence each, in a stable order. */
+  /** {@return every problem found, one human-readable sentence each, in a stable order} */
   public List<String> problems() {
     return problems;
   }

@@ -6,6 +6,7 @@ import java.time.Duration;
 public final class DeadlineExceededException extends RunCancelledException {
   private static final long serialVersionUID = 1L;
 
+  /** The run's deadline. */
   private final Duration deadline;
 
   DeadlineExceededException(String dag, Duration deadline) {
@@ -13,7 +14,7 @@ public final class DeadlineExceededException extends RunCancelledException {
     this.deadline = deadline;
   }
 
-  /** Returns the deadline that was exceeded. */
+  /** {@return the deadline that was exceeded} */
   public Duration deadline() {
     return deadline;
   }

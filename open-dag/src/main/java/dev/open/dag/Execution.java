@@ -16,15 +16,15 @@ import java.util.concurrent.TimeoutException;
  */
 public interface Execution {
 
-  /** Returns the DAG being run. */
+  /** {@return the DAG being run} */
   Dag dag();
 
-  /** Returns this run's id, unique within the JVM. */
+  /** {@return this run's id, unique within the JVM} */
   long runId();
 
   /**
-   * Returns a future completed with the final report when every node has finished, including
-   * tasks still stopping after a cancellation. It never completes exceptionally: failures are in
+   * {@return a future completed with the final report when every node has finished, including
+   * tasks still stopping after a cancellation} It never completes exceptionally: failures are in
    * the report. Completing or cancelling the returned future does not affect the run.
    */
   CompletableFuture<RunReport> completion();
@@ -71,9 +71,9 @@ public interface Execution {
    */
   boolean cancel();
 
-  /** Returns a snapshot of the run's progress. */
+  /** {@return a snapshot of the run's progress} */
   Progress progress();
 
-  /** Returns true when the run has finished. */
+  /** {@return true when the run has finished} */
   boolean isDone();
 }

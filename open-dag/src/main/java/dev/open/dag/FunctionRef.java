@@ -41,17 +41,17 @@ public final class FunctionRef<R> {
     return new FunctionRef<>(backend, function, wrap(resultType));
   }
 
-  /** Returns the backend that runs the function. */
+  /** {@return the backend that runs the function} */
   public Backend backend() {
     return backend;
   }
 
-  /** Returns the backend-specific function name. */
+  /** {@return the backend-specific function name} */
   public String function() {
     return function;
   }
 
-  /** Returns the type of the function's results (never primitive). */
+  /** {@return the type of the function's results (never primitive)} */
   public Class<R> resultType() {
     return resultType;
   }

@@ -60,37 +60,37 @@ public final class Node<T> {
     this.name = name;
   }
 
-  /** Returns the node's name, unique within its DAG. */
+  /** {@return the node's name, unique within its DAG} */
   public String name() {
     return name;
   }
 
-  /** Returns the name of the backend that runs this node's task ({@code "java"} for lambdas). */
+  /** {@return the name of the backend that runs this node's task ({@code "java"} for lambdas)} */
   public String backend() {
     return backend;
   }
 
-  /** Returns the node's inputs in the order its task receives them. */
+  /** {@return the node's inputs in the order its task receives them} */
   public List<Node<?>> inputs() {
     return List.of(inputs);
   }
 
-  /** Returns the resource tags of this node, used by concurrency limits. */
+  /** {@return the resource tags of this node, used by concurrency limits} */
   public Set<String> tags() {
     return tags;
   }
 
   /**
-   * Returns whether the node's result is kept until the end of a run: true for nodes marked with
-   * {@link NodeSpec#retain()}. Sinks (nodes nothing depends on) are always kept as well.
+   * {@return whether the node's result is kept until the end of a run: true for nodes marked with
+   * {@link NodeSpec#retain()}} Sinks (nodes nothing depends on) are always kept as well.
    */
   public boolean isRetained() {
     return retained;
   }
 
   /**
-   * Returns whether the node is a {@code map} node: one task per element of its input, reported
-   * as one node (see {@link NodeReport#elements()}).
+   * {@return whether the node is a {@code map} node: one task per element of its input, reported
+   * as one node (see {@link NodeReport#elements()})}
    */
   public boolean isMap() {
     return kind == Kind.MAP;

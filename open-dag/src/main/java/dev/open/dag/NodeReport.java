@@ -41,7 +41,7 @@ public record NodeReport(String name, String backend, NodeStatus status, int att
     this(name, backend, status, attempts, startedAt, finishedAt, error, cache, -1);
   }
 
-  /** Returns how long the node ran, if it started. */
+  /** {@return how long the node ran, if it started} */
   public Optional<Duration> duration() {
     return startedAt == null || finishedAt == null
         ? Optional.empty()

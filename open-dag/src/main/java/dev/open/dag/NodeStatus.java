@@ -16,7 +16,7 @@ public enum NodeStatus {
    */
   CACHED;
 
-  /** Returns whether a node that ended so has a value: {@link #SUCCEEDED} or {@link #CACHED}. */
+  /** {@return whether a node that ended so has a value: {@link #SUCCEEDED} or {@link #CACHED}} */
   public boolean hasValue() {
     return this == SUCCEEDED || this == CACHED;
   }

@@ -15,12 +15,12 @@ package dev.open.dag;
 public record Progress(int total, int running, int succeeded, int failed, int skipped,
     int cancelled, int cached) {
 
-  /** Returns the number of nodes that have finished, whatever their status. */
+  /** {@return the number of nodes that have finished, whatever their status} */
   public int finished() {
     return succeeded + failed + skipped + cancelled + cached;
   }
 
-  /** Returns the number of nodes that have neither started nor finished. */
+  /** {@return the number of nodes that have neither started nor finished} */
   public int pending() {
     return Math.max(0, total - finished() - running);
   }

@@ -112,45 +112,45 @@ public final class RunReport {
     return new RunReport(dag, runId, status, startedAt, finishedAt, failure, outcomes, counts);
   }
 
-  /** Returns the DAG that was run. */
+  /** {@return the DAG that was run} */
   public Dag dag() {
     return dag;
   }
 
-  /** Returns the run's id. */
+  /** {@return the run's id} */
   public long runId() {
     return runId;
   }
 
-  /** Returns how the run ended. */
+  /** {@return how the run ended} */
   public RunStatus status() {
     return status;
   }
 
-  /** Returns true when every node succeeded. */
+  /** {@return true when every node succeeded} */
   public boolean succeeded() {
     return status == RunStatus.SUCCEEDED;
   }
 
-  /** Returns when the run started. */
+  /** {@return when the run started} */
   public Instant startedAt() {
     return startedAt;
   }
 
-  /** Returns when the run finished. */
+  /** {@return when the run finished} */
   public Instant finishedAt() {
     return finishedAt;
   }
 
-  /** Returns how long the run took. */
+  /** {@return how long the run took} */
   public Duration duration() {
     return Duration.between(startedAt, finishedAt);
   }
 
   /**
-   * Returns why the run did not succeed: its first task failure ({@link TaskFailedException}), or
+   * {@return why the run did not succeed: its first task failure ({@link TaskFailedException}), or
    * the reason it was cancelled ({@link RunCancelledException}, {@link
-   * DeadlineExceededException}). Empty when the run succeeded.
+   * DeadlineExceededException})} Empty when the run succeeded.
    */
   public Optional<Throwable> failure() {
     return Optional.ofNullable(failure);
@@ -166,7 +166,7 @@ public final class RunReport {
     return counts[status.ordinal()];
   }
 
-  /** Returns the number of nodes per status, for every status. */
+  /** {@return the number of nodes per status, for every status} */
   public Map<NodeStatus, Integer> counts() {
     Map<NodeStatus, Integer> map = new EnumMap<>(NodeStatus.class);
     for (NodeStatus s : NodeStatus.values()) {
@@ -198,7 +198,7 @@ public final class RunReport {
     return node(node);
   }
 
-  /** Returns the reports of all nodes, in the DAG's topological order. */
+  /** {@return the reports of all nodes, in the DAG's topological order} */
   public List<NodeReport> nodes() {
     return new Reports();
   }
@@ -243,7 +243,7 @@ public final class RunReport {
     return this;
   }
 
-  /** Returns a one-line summary: counts per status and the run's duration. */
+  /** {@return a one-line summary: counts per status and the run's duration} */
   public String summary() {
     int cached = count(NodeStatus.CACHED);
     return count(NodeStatus.SUCCEEDED) + " succeeded, " + (cached > 0 ? cached + " cached, " : "")

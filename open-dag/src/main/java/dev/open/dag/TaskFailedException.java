@@ -8,7 +8,9 @@ package dev.open.dag;
 public final class TaskFailedException extends DagException {
   private static final long serialVersionUID = 1L;
 
+  /** The node that failed. */
   private final String node;
+  /** How many attempts were made. */
   private final int attempts;
 
   TaskFailedException(String dag, String node, int element, int attempts, Throwable cause) {
@@ -19,12 +21,12 @@ public final class TaskFailedException extends DagException {
     this.attempts = attempts;
   }
 
-  /** Returns the name of the node whose task failed. */
+  /** {@return the name of the node whose task failed} */
   public String node() {
     return node;
   }
 
-  /** Returns how many attempts were made before giving up. */
+  /** {@return how many attempts were made before giving up} */
   public int attempts() {
     return attempts;
   }

@@ -10,7 +10,9 @@ package dev.open.dag;
 public final class TaskSkippedException extends DagException {
   private static final long serialVersionUID = 1L;
 
+  /** The node skipped. */
   private final String node;
+  /** The node whose failure caused the skip. */
   private final String failedNode;
 
   TaskSkippedException(String node, String failedNode, Throwable failure) {
@@ -21,12 +23,12 @@ public final class TaskSkippedException extends DagException {
     this.failedNode = failedNode;
   }
 
-  /** Returns the name of the skipped node. */
+  /** {@return the name of the skipped node} */
   public String node() {
     return node;
   }
 
-  /** Returns the name of the failed upstream node that caused the skip, if known, else null. */
+  /** {@return the name of the failed upstream node that caused the skip, if known, else null} */
   public String failedNode() {
     return failedNode;
   }

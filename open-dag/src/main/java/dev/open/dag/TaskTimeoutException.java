@@ -9,8 +9,11 @@ import java.time.Duration;
 public final class TaskTimeoutException extends DagException {
   private static final long serialVersionUID = 1L;
 
+  /** The node whose attempt timed out. */
   private final String node;
+  /** The attempt that timed out, from 1. */
   private final int attempt;
+  /** The timeout that passed. */
   private final Duration timeout;
 
   TaskTimeoutException(String node, int attempt, Duration timeout, Throwable thrown) {
@@ -20,17 +23,17 @@ public final class TaskTimeoutException extends DagException {
     this.timeout = timeout;
   }
 
-  /** Returns the name of the node whose attempt timed out. */
+  /** {@return the name of the node whose attempt timed out} */
   public String node() {
     return node;
   }
 
-  /** Returns the number of the attempt that timed out, starting at 1. */
+  /** {@return the number of the attempt that timed out, starting at 1} */
   public int attempt() {
     return attempt;
   }
 
-  /** Returns the timeout that was exceeded. */
+  /** {@return the timeout that was exceeded} */
   public Duration timeout() {
     return timeout;
   }

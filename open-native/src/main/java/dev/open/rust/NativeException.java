@@ -32,7 +32,9 @@ public final class NativeException extends RuntimeException {
     }
   }
 
+  /** The kernel that failed. */
   private final String function;
+  /** The status the kernel returned. */
   private final Status status;
 
   NativeException(String function, Status status, String message) {
@@ -41,12 +43,12 @@ public final class NativeException extends RuntimeException {
     this.status = status;
   }
 
-  /** Returns the kernel that failed, e.g. {@code zstdDecompress}. */
+  /** {@return the kernel that failed, e.g. {@code zstdDecompress}} */
   public String function() {
     return function;
   }
 
-  /** Returns the kind of error. */
+  /** {@return the kind of error} */
   public Status status() {
     return status;
   }

@@ -109,17 +109,17 @@ public final class RustKernels {
     }
   }
 
-  /** Returns the binding in use: {@code "jnr"} (JNR-FFI) or {@code "ffm"} (Java 22+ FFM). */
+  /** {@return the binding in use: {@code "jnr"} (JNR-FFI) or {@code "ffm"} (Java 22+ FFM)} */
   public String binding() {
     return binding.name();
   }
 
-  /** Returns the library file that was loaded. */
+  /** {@return the library file that was loaded} */
   public Path libraryFile() {
     return library;
   }
 
-  /** Returns the library's ABI version (checked at load time). */
+  /** {@return the library's ABI version (checked at load time)} */
   public int abiVersion() {
     return binding.abiVersion();
   }
@@ -695,7 +695,7 @@ public final class RustKernels {
     }
   }
 
-  /** Returns the lowest (fastest) zstd level accepted: negative levels trade ratio for speed. */
+  /** {@return the lowest (fastest) zstd level accepted: negative levels trade ratio for speed} */
   public int zstdMinLevel() {
     return -131072;
   }

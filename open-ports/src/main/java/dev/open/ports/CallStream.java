@@ -154,7 +154,7 @@ public final class CallStream implements Iterator<Object>, AutoCloseable {
     return value == NullChunk.INSTANCE ? null : value;
   }
 
-  /** Returns the remaining chunks as a sequential stream; closing it closes this. */
+  /** {@return the remaining chunks as a sequential stream; closing it closes this} */
   public Stream<Object> stream() {
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED),
         false).onClose(this::close);

@@ -26,14 +26,14 @@ public enum Language {
     this.interpreterProperty = interpreterProperty;
   }
 
-  /** Returns {@code "python"} or {@code "julia"}: the backend name and log category. */
+  /** {@return {@code "python"} or {@code "julia"}: the backend name and log category} */
   public String id() {
     return id;
   }
 
   /**
-   * Returns the interpreter used when none is configured: the system property {@code
-   * open.python} / {@code open.julia}, else {@code python3} / {@code julia} on the PATH.
+   * {@return the interpreter used when none is configured: the system property {@code
+   * open.python} / {@code open.julia}, else {@code python3} / {@code julia} on the PATH}
    */
   public String defaultInterpreter() {
     return System.getProperty(interpreterProperty, defaultInterpreter);

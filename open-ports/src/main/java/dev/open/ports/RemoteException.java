@@ -9,9 +9,13 @@ package dev.open.ports;
 public final class RemoteException extends WorkerException {
   private static final long serialVersionUID = 1L;
 
+  /** The worker function that raised. */
   private final String function;
+  /** The exception's type in the worker. */
   private final String remoteType;
+  /** The exception's message in the worker. */
   private final String remoteMessage;
+  /** The worker's traceback. */
   private final String remoteTraceback;
 
   RemoteException(String language, long pid, String function, String remoteType,
@@ -24,22 +28,22 @@ public final class RemoteException extends WorkerException {
     this.remoteTraceback = remoteTraceback;
   }
 
-  /** Returns the function that raised. */
+  /** {@return the function that raised} */
   public String function() {
     return function;
   }
 
-  /** Returns the remote exception's type name. */
+  /** {@return the remote exception's type name} */
   public String remoteType() {
     return remoteType;
   }
 
-  /** Returns the remote exception's message. */
+  /** {@return the remote exception's message} */
   public String remoteMessage() {
     return remoteMessage;
   }
 
-  /** Returns the remote stack trace as the worker formatted it (may be empty). */
+  /** {@return the remote stack trace as the worker formatted it (may be empty)} */
   public String remoteTraceback() {
     return remoteTraceback;
   }

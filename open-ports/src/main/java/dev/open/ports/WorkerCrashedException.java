@@ -11,8 +11,11 @@ import java.util.List;
 public class WorkerCrashedException extends WorkerException {
   private static final long serialVersionUID = 1L;
 
+  /** The exit code, or null when a signal ended the worker. */
   private final Integer exitCode;
+  /** The signal that ended the worker, or null. */
   private final Integer signal;
+  /** The last lines the worker wrote to standard error. */
   private final List<String> lastStderr;
 
   WorkerCrashedException(String language, long pid, String reason, Integer exitCode,
@@ -51,17 +54,17 @@ public class WorkerCrashedException extends WorkerException {
     };
   }
 
-  /** Returns the worker's exit status if it exited (128 + n when killed by signal n). */
+  /** {@return the worker's exit status if it exited (128 + n when killed by signal n)} */
   public Integer exitCode() {
     return exitCode;
   }
 
-  /** Returns the signal that killed the worker, if one did. */
+  /** {@return the signal that killed the worker, if one did} */
   public Integer signal() {
     return signal;
   }
 
-  /** Returns the last lines the worker wrote to stderr, oldest first. */
+  /** {@return the last lines the worker wrote to stderr, oldest first} */
   public List<String> lastStderr() {
     return lastStderr;
   }

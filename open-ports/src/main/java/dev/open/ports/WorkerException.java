@@ -7,7 +7,9 @@ package dev.open.ports;
 public class WorkerException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The pool's language. */
   private final String language;
+  /** The worker's process id. */
   private final long pid;
 
   WorkerException(String language, long pid, String message, Throwable cause) {
@@ -16,12 +18,12 @@ public class WorkerException extends RuntimeException {
     this.pid = pid;
   }
 
-  /** Returns the worker's language: {@code "python"} or {@code "julia"}. */
+  /** {@return the worker's language: {@code "python"} or {@code "julia"}} */
   public String language() {
     return language;
   }
 
-  /** Returns the worker's process id, or 0. */
+  /** {@return the worker's process id, or 0} */
   public long pid() {
     return pid;
   }

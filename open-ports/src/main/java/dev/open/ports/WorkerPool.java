@@ -117,12 +117,12 @@ public final class WorkerPool implements Backend, AutoCloseable {
     LOG.info("{} pool started: {} workers (pids {})", config.language.id(), size(), pids());
   }
 
-  /** Returns a builder for a pool of Python workers. */
+  /** {@return a builder for a pool of Python workers} */
   public static Builder python() {
     return new Builder(Language.PYTHON);
   }
 
-  /** Returns a builder for a pool of Julia workers. */
+  /** {@return a builder for a pool of Julia workers} */
   public static Builder julia() {
     return new Builder(Language.JULIA);
   }
@@ -328,48 +328,48 @@ public final class WorkerPool implements Backend, AutoCloseable {
   }
 
   /**
-   * Returns the directory of this pool's shared-memory segments, or empty when it uses none
-   * (for operators and leak checks: it holds a file per array in flight or shared).
+   * {@return the directory of this pool's shared-memory segments, or empty when it uses none
+   * (for operators and leak checks: it holds a file per array in flight or shared)}
    */
   public Optional<Path> sharedMemoryDirectory() {
     return Optional.ofNullable(config.segments).map(SharedSegments::directory);
   }
 
-  /** Returns the process ids of the live workers. */
+  /** {@return the process ids of the live workers} */
   public List<Long> pids() {
     return supervisor.members().stream().map(WorkerProcess::pid).toList();
   }
 
   /**
-   * Returns the state of every live worker, including recycled ones finishing their calls: for
-   * dashboards and operators.
+   * {@return the state of every live worker, including recycled ones finishing their calls: for
+   * dashboards and operators}
    */
   public List<WorkerStatus> status() {
     return supervisor.alive().stream().map(w -> new WorkerStatus(w.pid(), w.state().name(),
         w.inFlight(), w.callsStarted(), w.rss(), w.age())).toList();
   }
 
-  /** Returns how many workers were started to replace dead or recycled ones. */
+  /** {@return how many workers were started to replace dead or recycled ones} */
   public long restarts() {
     return supervisor.restarts();
   }
 
-  /** Returns how many calls workers of this pool have been sent (a call retried counts again). */
+  /** {@return how many calls workers of this pool have been sent (a call retried counts again)} */
   public long callsStarted() {
     return callsStarted.sum();
   }
 
-  /** Returns the number of workers the pool keeps (its configured size). */
+  /** {@return the number of workers the pool keeps (its configured size)} */
   public int configuredSize() {
     return config.workers;
   }
 
-  /** Returns the number of live workers (starting replacements not counted). */
+  /** {@return the number of live workers (starting replacements not counted)} */
   public int size() {
     return supervisor.members().size();
   }
 
-  /** Returns the {@code hello} of a live worker, as a map (language, version, capabilities…). */
+  /** {@return the {@code hello} of a live worker, as a map (language, version, capabilities…)} */
   public Map<String, Object> workerInfo() {
     for (WorkerProcess w : supervisor.members()) {
       if (w.hello() != null) {

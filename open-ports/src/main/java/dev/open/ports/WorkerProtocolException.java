@@ -13,6 +13,7 @@ import dev.open.ports.internal.protocol.ProtocolException;
 public final class WorkerProtocolException extends WorkerCrashedException {
   private static final long serialVersionUID = 1L;
 
+  /** The protocol error code. */
   private final String code;
 
   WorkerProtocolException(String language, long pid, ProtocolException cause,

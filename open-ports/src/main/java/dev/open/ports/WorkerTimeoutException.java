@@ -10,6 +10,7 @@ import java.util.List;
 public final class WorkerTimeoutException extends WorkerCrashedException {
   private static final long serialVersionUID = 1L;
 
+  /** The timeout that passed. */
   private final Duration timeout;
 
   WorkerTimeoutException(String language, long pid, String function, Duration timeout,
@@ -19,7 +20,7 @@ public final class WorkerTimeoutException extends WorkerCrashedException {
     this.timeout = timeout;
   }
 
-  /** Returns the timeout that was exceeded. */
+  /** {@return the timeout that was exceeded} */
   public Duration timeout() {
     return timeout;
   }

@@ -38,12 +38,12 @@ public enum DType {
     this.code = code;
   }
 
-  /** Returns the size of one element in bytes. */
+  /** {@return the size of one element in bytes} */
   public int itemSize() {
     return itemSize;
   }
 
-  /** Returns the little-endian NumPy type string, such as {@code "<f8"} or {@code "|u1"}. */
+  /** {@return the little-endian NumPy type string, such as {@code "<f8"} or {@code "|u1"}} */
   public String descr() {
     return (itemSize == 1 ? "|" : "<") + code;
   }

@@ -149,12 +149,12 @@ public final class NDArray {
     return a;
   }
 
-  /** Returns the element type. */
+  /** {@return the element type} */
   public DType dtype() {
     return dtype;
   }
 
-  /** Returns a copy of the dimensions. */
+  /** {@return a copy of the dimensions} */
   public int[] shape() {
     return shape.clone();
   }
@@ -169,12 +169,12 @@ public final class NDArray {
     return shape[axis];
   }
 
-  /** Returns the number of dimensions. */
+  /** {@return the number of dimensions} */
   public int ndim() {
     return shape.length;
   }
 
-  /** Returns the number of elements (1 for a 0-d array). */
+  /** {@return the number of elements (1 for a 0-d array)} */
   public long size() {
     long n = 1;
     for (int d : shape) {
@@ -183,79 +183,79 @@ public final class NDArray {
     return n;
   }
 
-  /** Returns the size of the elements in bytes. */
+  /** {@return the size of the elements in bytes} */
   public int byteSize() {
     return data.capacity();
   }
 
-  /** Returns the layout of the elements. */
+  /** {@return the layout of the elements} */
   public Order order() {
     return order;
   }
 
-  /** Returns whether the elements are off-heap (zero-copy for native code). */
+  /** {@return whether the elements are off-heap (zero-copy for native code)} */
   public boolean isDirect() {
     return data.isDirect();
   }
 
-  /** Returns a little-endian view of the elements (position 0), sharing their content. */
+  /** {@return a little-endian view of the elements (position 0), sharing their content} */
   public ByteBuffer buffer() {
     return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** Returns a view of float64 elements, sharing their content. */
+  /** {@return a view of float64 elements, sharing their content} */
   public DoubleBuffer asDoubleBuffer() {
     requireType(DType.FLOAT64);
     return buffer().asDoubleBuffer();
   }
 
-  /** Returns a view of float32 elements, sharing their content. */
+  /** {@return a view of float32 elements, sharing their content} */
   public FloatBuffer asFloatBuffer() {
     requireType(DType.FLOAT32);
     return buffer().asFloatBuffer();
   }
 
-  /** Returns a view of int64/uint64 elements, sharing their content. */
+  /** {@return a view of int64/uint64 elements, sharing their content} */
   public LongBuffer asLongBuffer() {
     requireType(DType.INT64, DType.UINT64);
     return buffer().asLongBuffer();
   }
 
-  /** Returns a view of int32/uint32 elements, sharing their content. */
+  /** {@return a view of int32/uint32 elements, sharing their content} */
   public IntBuffer asIntBuffer() {
     requireType(DType.INT32, DType.UINT32);
     return buffer().asIntBuffer();
   }
 
-  /** Returns a copy of float64 elements, in storage order. */
+  /** {@return a copy of float64 elements, in storage order} */
   public double[] toDoubleArray() {
     double[] out = new double[(int) size()];
     asDoubleBuffer().get(out);
     return out;
   }
 
-  /** Returns a copy of float32 elements, in storage order. */
+  /** {@return a copy of float32 elements, in storage order} */
   public float[] toFloatArray() {
     float[] out = new float[(int) size()];
     asFloatBuffer().get(out);
     return out;
   }
 
-  /** Returns a copy of int64/uint64 elements, in storage order. */
+  /** {@return a copy of int64/uint64 elements, in storage order} */
   public long[] toLongArray() {
     long[] out = new long[(int) size()];
     asLongBuffer().get(out);
     return out;
   }
 
-  /** Returns a copy of int32/uint32 elements, in storage order. */
+  /** {@return a copy of int32/uint32 elements, in storage order} */
   public int[] toIntArray() {
     int[] out = new int[(int) size()];
     asIntBuffer().get(out);
     return out;
   }
 
-  /** Returns a copy of the raw element bytes (little-endian), in storage order. */
+  /** {@return a copy of the raw element bytes (little-endian), in storage order} */
   public byte[] toByteArray() {
     byte[] out = new byte[data.capacity()];
     data.get(0, out);

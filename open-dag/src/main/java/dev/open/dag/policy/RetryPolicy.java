@@ -50,17 +50,17 @@ public final class RetryPolicy {
     this.aborting = List.copyOf(b.aborting);
   }
 
-  /** Returns a policy that never retries: every task gets exactly one attempt. */
+  /** {@return a policy that never retries: every task gets exactly one attempt} */
   public static RetryPolicy none() {
     return NONE;
   }
 
-  /** Returns a new builder with the defaults stated in the class description. */
+  /** {@return a new builder with the defaults stated in the class description} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the total number of attempts, including the first; at least 1. */
+  /** {@return the total number of attempts, including the first; at least 1} */
   public int maxAttempts() {
     return maxAttempts;
   }
@@ -284,7 +284,7 @@ public final class RetryPolicy {
       return this;
     }
 
-    /** Returns a new immutable policy with this builder's settings. */
+    /** {@return a new immutable policy with this builder's settings} */
     public RetryPolicy build() {
       return new RetryPolicy(this);
     }

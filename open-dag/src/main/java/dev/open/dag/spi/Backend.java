@@ -17,9 +17,9 @@ import java.util.concurrent.CompletableFuture;
 public interface Backend {
 
   /**
-   * Returns the backend's name, such as {@code "python"} or {@code "native"}: used as the {@code
+   * {@return the backend's name, such as {@code "python"} or {@code "native"}: used as the {@code
    * backend} tag of metrics and events and as an implicit resource tag, so that {@code
-   * withConcurrencyLimit("python", 4)} limits the calls in flight to this backend.
+   * withConcurrencyLimit("python", 4)} limits the calls in flight to this backend}
    */
   String name();
 

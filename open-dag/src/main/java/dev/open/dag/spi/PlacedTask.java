@@ -11,21 +11,21 @@ import java.util.List;
  */
 public interface PlacedTask {
 
-  /** Returns the name of the DAG. */
+  /** {@return the name of the DAG} */
   String dag();
 
-  /** Returns the name of the node. */
+  /** {@return the name of the node} */
   String node();
 
-  /** Returns the index of the element of a {@code map} node, or -1 for a node's own task. */
+  /** {@return the index of the element of a {@code map} node, or -1 for a node's own task} */
   int element();
 
-  /** Returns the attempt number, from 1. */
+  /** {@return the attempt number, from 1} */
   int attempt();
 
   /**
-   * Returns the values the task receives: its inputs' values in order, or, for an element of a
-   * {@code map} node, the one element. Unmodifiable; may contain nulls.
+   * {@return the values the task receives: its inputs' values in order, or, for an element of a
+   * {@code map} node, the one element} Unmodifiable; may contain nulls.
    */
   List<Object> inputs();
 

@@ -39,7 +39,7 @@ public record CacheKey(String hex) {
     return new CacheKey(HEX.formatHex(sha256));
   }
 
-  /** Returns the first 12 hex digits, for messages. */
+  /** {@return the first 12 hex digits, for messages} */
   public String shortHex() {
     return hex.substring(0, 12);
   }

@@ -164,7 +164,7 @@ public final class DirectoryStore implements ResultStore {
     return new Builder(Objects.requireNonNull(directory, "directory"));
   }
 
-  /** Returns the store's root directory (absolute). */
+  /** {@return the store's root directory (absolute)} */
   public Path directory() {
     return directory;
   }

@@ -49,7 +49,7 @@ public record KeyRecipe(String dag, String dagVersion, String node, String nodeV
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
   }
 
-  /** Returns the key: SHA-256 over the scheme and every field, each length-prefixed. */
+  /** {@return the key: SHA-256 over the scheme and every field, each length-prefixed} */
   public CacheKey key() {
     MessageDigest sha = sha256();
     List<String> fields = new ArrayList<>();

@@ -64,7 +64,7 @@ public record StoredValue(String codec, String contentHash, List<ByteBuffer> par
     return java.util.HexFormat.of().formatHex(sha.digest());
   }
 
-  /** Returns the number of encoded bytes. */
+  /** {@return the number of encoded bytes} */
   public long size() {
     long size = 0;
     for (ByteBuffer part : parts) {

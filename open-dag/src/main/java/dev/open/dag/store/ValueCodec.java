@@ -16,8 +16,8 @@ import java.util.List;
 public interface ValueCodec {
 
   /**
-   * Returns the codec's id, stored with every entry it encodes and used to find it again: stable
-   * across releases, such as {@code "open.std.v2"}; a new format is a new id.
+   * {@return the codec's id, stored with every entry it encodes and used to find it again: stable
+   * across releases, such as {@code "open.std.v2"}; a new format is a new id}
    */
   String id();
 

@@ -38,7 +38,7 @@ public final class ValueCodecs {
     this.codecs = List.copyOf(codecs);
   }
 
-  /** Returns the built-in codecs: {@code "open.ndarray.v1"}, then {@code "open.std.v2"}. */
+  /** {@return the built-in codecs: {@code "open.ndarray.v1"}, then {@code "open.std.v2"}} */
   public static ValueCodecs standard() {
     return STANDARD;
   }
@@ -62,7 +62,7 @@ public final class ValueCodecs {
     return new ValueCodecs(list);
   }
 
-  /** Returns the codecs in the order they are tried (an unmodifiable list). */
+  /** {@return the codecs in the order they are tried (an unmodifiable list)} */
   public List<ValueCodec> codecs() {
     return codecs;
   }
