@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.open.dag.Dag;
 import dev.open.cluster.ClusterExecutor;
 import dev.open.ports.WorkerPool;
+import dev.open.report.HtmlReport;
 import dev.open.rust.RustKernels;
 
 /**
@@ -46,7 +47,8 @@ class ModuleBoundaryTest {
           "dev.open.dag.spi", "dev.open.dag.store"),
       "dev.open.rust", Set.of("dev.open.rust", "dev.open.rust.internal.jnr"),
       "dev.open.ports", Set.of("dev.open.ports"),
-      "dev.open.cluster", Set.of("dev.open.cluster"));
+      "dev.open.cluster", Set.of("dev.open.cluster"),
+      "dev.open.report", Set.of("dev.open.report"));
 
   @Test
   void eachModuleExportsExactlyItsApi() {
@@ -143,12 +145,12 @@ class ModuleBoundaryTest {
 
   private static List<ModuleReference> libraryModules() {
     Path[] locations = Stream.of(Dag.class, RustKernels.class, WorkerPool.class,
-            ClusterExecutor.class)
+            ClusterExecutor.class, HtmlReport.class)
         .map(ModuleBoundaryTest::location).toArray(Path[]::new);
     List<ModuleReference> modules = new ArrayList<>(ModuleFinder.of(locations).findAll());
     assertThat(modules).extracting(m -> m.descriptor().name())
         .containsExactlyInAnyOrder("dev.open.dag", "dev.open.rust", "dev.open.ports",
-            "dev.open.cluster");
+            "dev.open.cluster", "dev.open.report");
     return modules;
   }
 

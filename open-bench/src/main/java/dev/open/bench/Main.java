@@ -2,6 +2,7 @@ package dev.open.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -154,6 +155,19 @@ public final class Main {
       err.println("error: " + file + ": no such file");
       return BAD_INPUT;
     }
+    if (html != null) { // now, not after a replay of hours
+      Path dir = html.toAbsolutePath().getParent();
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        err.println("error: --report " + html + ": cannot create " + dir + ": " + e);
+        return BAD_INPUT;
+      }
+      if (Files.isDirectory(html) || !Files.isWritable(dir)) {
+        err.println("error: --report " + html + ": not a file that can be written");
+        return BAD_INPUT;
+      }
+    }
     ReplayResult result;
     try {
       WfInstance instance = WfFormatReader.read(file).copies(copies);
@@ -189,7 +203,11 @@ public final class Main {
             listeners);
       }
       if (html != null) {
-        err.println("report: " + HtmlReport.write(report[0], timeline, html));
+        try {
+          err.println("report: " + HtmlReport.write(report[0], timeline, html));
+        } catch (UncheckedIOException e) {
+          err.println("error: " + e.getMessage() + ": " + e.getCause());
+        }
       }
       if (explain) {
         Explain.print(report[0], out);

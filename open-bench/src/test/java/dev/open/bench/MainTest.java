@@ -74,6 +74,9 @@ class MainTest {
     String page = Files.readString(html);
     assertThat(page).contains("\"copy0:a\"", "\"copy2:b\"", "<canvas id=\"graph\"");
     assertThat(replay(file.toString(), "--copies", "1.5")).isEqualTo(2);
+    assertThat(replay(file.toString(), "--report", dir.toString(), "--quiet")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--report " + dir + ": not a file that can be written");
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--copies needs a whole number");
   }
 

@@ -252,6 +252,9 @@ final class RunState implements Execution {
     while (i >= 0 && state.compareAndSet(i, PENDING, RUNNING)) {
       startedNanos[i] = System.nanoTime();
       nRunning.increment();
+      if (listener != null) { // its end says it started: so must an event of its own
+        listener.onTaskStarted(event(dag.node(i), 1, true, Duration.ZERO, null));
+      }
       i = complete(i, FAILED, null, taskFailed(dag.node(i), -1, 0, e));
     }
   }

@@ -143,14 +143,50 @@ class ObservabilityTest {
         .build();
     executor.run(sample(0)); // 'bad' fails: the run fails
     executor.run(sample(0));
+    DagBuilder ok = Dag.builder("etl");
+    ok.task("fine", () -> 1);
+    executor.run(ok.build());
 
     assertThat(registry.get("open.dag.runs.started").tags("dag", "etl").counter().count())
-        .isEqualTo(2);
+        .isEqualTo(3);
+    assertThat(registry.get("open.dag.runs.finished").tags("dag", "etl", "status", "SUCCEEDED")
+        .counter().count()).isEqualTo(1);
     assertThat(registry.get("open.dag.runs.finished").tags("dag", "etl", "status", "FAILED")
         .counter().count()).isEqualTo(2);
     assertThat(registry.get("open.dag.run.duration").tags("dag", "etl", "status", "FAILED")
         .timer().count()).isEqualTo(2);
     assertThat(registry.get("open.dag.runs.active").tags("dag", "etl").gauge().value()).isZero();
+  }
+
+  /** A task failed because the executor refused it a thread had started too: both events. */
+  @Test
+  void aTaskRefusedAThreadIsAnnouncedBeforeItFails() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    List<String> events = Collections.synchronizedList(new ArrayList<>());
+    DagBuilder b = Dag.builder("refused");
+    b.task("a", () -> 1);
+    RunReport report = DagExecutor.builder()
+        .withExecutor(work -> {
+          throw new java.util.concurrent.RejectedExecutionException("no threads today");
+        })
+        .withListener(new DagMetrics(registry))
+        .withListener(new ExecutionListener() {
+          @Override
+          public void onTaskStarted(TaskEvent e) {
+            events.add("started " + e.node());
+          }
+
+          @Override
+          public void onTaskFailed(TaskEvent e) {
+            events.add("failed " + e.node() + " started=" + e.started());
+          }
+        })
+        .build().run(b.build());
+
+    assertThat(report.node("a").status()).isEqualTo(NodeStatus.FAILED);
+    assertThat(events).containsExactly("started a", "failed a started=true");
+    assertThat(registry.get("open.dag.tasks.running").tags("dag", "refused").gauge().value())
+        .isZero();
   }
 
   @Test

@@ -5,9 +5,14 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import org.jline.terminal.Terminal;
@@ -34,9 +39,10 @@ import dev.open.dag.event.TaskEvent;
  * (a CI log, a file) it prints a plain line every ten seconds. Each run ends with a line of its
  * own. Off unless registered: the library prints nothing by itself.
  *
- * <p>One instance may follow several runs at once; its counts are then their sums. Listener
- * methods only count; the drawing happens on one daemon thread, started by the first run and
- * stopped by {@link #close()}.
+ * <p>One instance may follow several runs, one after another or at once: the line sums the runs
+ * going on, and each run's own line at its end has its own counts. Listener methods only count;
+ * the drawing happens on one daemon thread, started by the first run, idle while no run goes on,
+ * and stopped by {@link #close()}.
  */
 public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
   private final Terminal terminal;
@@ -46,24 +52,39 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
   /** The rate is measured over this much of the recent past. */
   private final long windowNanos;
 
-  private final AtomicInteger total = new AtomicInteger();
-  private final AtomicInteger running = new AtomicInteger();
-  private final AtomicInteger succeeded = new AtomicInteger();
-  private final AtomicInteger failed = new AtomicInteger();
-  private final AtomicInteger skipped = new AtomicInteger();
-  private final AtomicInteger cancelled = new AtomicInteger();
-  private final AtomicInteger cached = new AtomicInteger();
+  /** The runs going on, by run id: each counts its own nodes. */
+  private final Map<Long, Counts> runs = new ConcurrentHashMap<>();
+  /** Nodes finished in any run since this progress began: the rate's measure. */
+  private final AtomicLong finishedEver = new AtomicLong();
 
   private final Object lock = new Object();
   /** Finished counts sampled at each draw, for the rate: a ring of (time, count). */
   private final long[] sampleTimes = new long[64];
-  private final int[] sampleCounts = new int[64];
+  private final long[] sampleCounts = new long[64];
   private int samples;
+  /** When the runs going on began: the first of them, since no run was going on. */
   private long startedNanos;
+  /** {@link #finishedEver} then. */
+  private long startedCount;
   private Thread drawer;
   private boolean closed;
   /** Whether the last thing written is a redrawn line without its newline. */
   private boolean lineOpen;
+
+  /** One run's counts. */
+  private static final class Counts {
+    final int total;
+    final AtomicInteger running = new AtomicInteger();
+    final AtomicInteger succeeded = new AtomicInteger();
+    final AtomicInteger failed = new AtomicInteger();
+    final AtomicInteger skipped = new AtomicInteger();
+    final AtomicInteger cancelled = new AtomicInteger();
+    final AtomicInteger cached = new AtomicInteger();
+
+    Counts(int total) {
+      this.total = total;
+    }
+  }
 
   ConsoleProgress(Terminal terminal, PrintWriter out, Duration interval, LongSupplier nanoTime) {
     this.terminal = terminal;
@@ -119,10 +140,14 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
 
   @Override
   public void onRunStarted(RunStartedEvent event) {
-    total.addAndGet(event.nodes());
     synchronized (lock) {
-      if (drawer == null && !closed) {
+      if (runs.isEmpty()) { // a new stretch of work: its own clock and rate
         startedNanos = nanoTime.getAsLong();
+        startedCount = finishedEver.get();
+        samples = 0;
+      }
+      runs.put(event.runId(), new Counts(event.nodes()));
+      if (drawer == null && !closed) {
         drawer = Thread.ofPlatform().daemon().name("open-progress").start(this::drawLoop);
       }
     }
@@ -130,49 +155,57 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
 
   @Override
   public void onTaskStarted(TaskEvent event) {
-    running.incrementAndGet();
+    Counts c = runs.get(event.runId());
+    if (c != null) {
+      c.running.incrementAndGet();
+    }
   }
 
   @Override
   public void onTaskSucceeded(TaskEvent event) {
-    running.decrementAndGet();
-    succeeded.incrementAndGet();
+    finished(event, c -> c.succeeded);
   }
 
   @Override
   public void onTaskFailed(TaskEvent event) {
-    running.decrementAndGet();
-    failed.incrementAndGet();
+    finished(event, c -> c.failed);
   }
 
   @Override
   public void onTaskSkipped(TaskEvent event) {
-    skipped.incrementAndGet();
+    finished(event, c -> c.skipped);
   }
 
   @Override
   public void onTaskCached(TaskEvent event) {
-    if (event.started()) {
-      running.decrementAndGet(); // a map node found whole in the store had started
-    }
-    cached.incrementAndGet();
+    finished(event, c -> c.cached); // a map node found whole in the store had started
   }
 
   @Override
   public void onTaskCancelled(TaskEvent event) {
-    if (event.started()) {
-      running.decrementAndGet();
+    finished(event, c -> c.cancelled);
+  }
+
+  private void finished(TaskEvent event, Function<Counts, AtomicInteger> outcome) {
+    Counts c = runs.get(event.runId());
+    if (c != null) {
+      if (event.started()) {
+        c.running.decrementAndGet();
+      }
+      outcome.apply(c).incrementAndGet();
+      finishedEver.incrementAndGet();
     }
-    cancelled.incrementAndGet();
   }
 
   @Override
   public void onRunFinished(RunReport report) {
     synchronized (lock) {
-      String line = line() + "  " + report.dag().name() + " run " + report.runId() + " "
-          + report.status().name().toLowerCase(Locale.ROOT) + " in "
-          + clock(report.duration().toNanos());
-      emit(line, true);
+      Counts c = runs.remove(report.runId());
+      if (c != null) {
+        emit(counts(List.of(c)) + "  " + report.dag().name() + " run " + report.runId() + " "
+            + report.status().name().toLowerCase(Locale.ROOT) + " in "
+            + clock(report.duration().toNanos()), true);
+      }
     }
   }
 
@@ -217,7 +250,9 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
         if (closed) {
           return;
         }
-        emit(line(), false);
+        if (!runs.isEmpty()) { // between runs, nothing changes: nothing to draw
+          emit(line(), false);
+        }
       }
     }
   }
@@ -239,31 +274,18 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
     out.flush();
   }
 
-  /** The current line. Call under {@code lock}: it samples the rate. */
+  /** The current line, for the runs going on. Call under {@code lock}: it samples the rate. */
   String line() {
     long now = nanoTime.getAsLong();
-    int ok = succeeded.get();
-    int bad = failed.get();
-    int skip = skipped.get();
-    int gone = cancelled.get();
-    int hit = cached.get();
-    int done = ok + bad + skip + gone + hit;
-    int all = total.get();
-    double rate = rate(now, done);
-    StringBuilder b = new StringBuilder(120);
-    b.append(String.format(Locale.ROOT, "%,d/%,d done", done, all));
-    if (all > 0) {
-      b.append(String.format(Locale.ROOT, " (%d%%)", (int) (100L * done / all)));
+    List<Counts> going = List.copyOf(runs.values());
+    int all = 0;
+    int done = 0;
+    for (Counts c : going) {
+      all += c.total;
+      done += finished(c);
     }
-    b.append(String.format(Locale.ROOT, " | %,d running | %,d failed", Math.max(0,
-        running.get()), bad));
-    if (skip > 0) {
-      b.append(String.format(Locale.ROOT, " | %,d skipped", skip));
-    }
-    if (gone > 0) {
-      b.append(String.format(Locale.ROOT, " | %,d cancelled", gone));
-    }
-    b.append(String.format(Locale.ROOT, " | %,d cached", hit));
+    double rate = rate(now, finishedEver.get());
+    StringBuilder b = new StringBuilder(counts(going));
     if (rate > 0) {
       b.append(String.format(Locale.ROOT, " | %s nodes/s", rate >= 100
           ? String.format(Locale.ROOT, "%,.0f", rate) : String.format(Locale.ROOT, "%.1f", rate)));
@@ -275,15 +297,55 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
     return b.toString();
   }
 
+  private static int finished(Counts c) {
+    return c.succeeded.get() + c.failed.get() + c.skipped.get() + c.cancelled.get()
+        + c.cached.get();
+  }
+
+  /** The counts of {@code going}, summed: done of total, running, failed, skipped… */
+  private static String counts(List<Counts> going) {
+    int all = 0;
+    int done = 0;
+    int running = 0;
+    int bad = 0;
+    int skip = 0;
+    int gone = 0;
+    int hit = 0;
+    for (Counts c : going) {
+      all += c.total;
+      done += finished(c);
+      running += c.running.get();
+      bad += c.failed.get();
+      skip += c.skipped.get();
+      gone += c.cancelled.get();
+      hit += c.cached.get();
+    }
+    StringBuilder b = new StringBuilder(120);
+    b.append(String.format(Locale.ROOT, "%,d/%,d done", done, all));
+    if (all > 0) {
+      b.append(String.format(Locale.ROOT, " (%d%%)", (int) (100L * done / all)));
+    }
+    b.append(String.format(Locale.ROOT, " | %,d running | %,d failed", Math.max(0, running),
+        bad));
+    if (skip > 0) {
+      b.append(String.format(Locale.ROOT, " | %,d skipped", skip));
+    }
+    if (gone > 0) {
+      b.append(String.format(Locale.ROOT, " | %,d cancelled", gone));
+    }
+    b.append(String.format(Locale.ROOT, " | %,d cached", hit));
+    return b.toString();
+  }
+
   /** Nodes finished per second over the window (since the start, before a sample is old enough). */
-  private double rate(long now, int done) {
+  private double rate(long now, long done) {
     int slot = samples % sampleTimes.length;
     sampleTimes[slot] = now;
     sampleCounts[slot] = done;
     samples++;
     // The oldest sample still inside the window, or the start when none is.
     long fromTime = startedNanos;
-    int fromCount = 0;
+    long fromCount = startedCount;
     int kept = Math.min(samples, sampleTimes.length);
     for (int k = kept - 1; k >= 1; k--) {
       int i = Math.floorMod(samples - 1 - k, sampleTimes.length);

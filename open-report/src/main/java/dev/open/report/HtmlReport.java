@@ -23,6 +23,7 @@ import dev.open.dag.Node;
 import dev.open.dag.NodeReport;
 import dev.open.dag.NodeStatus;
 import dev.open.dag.RunReport;
+import dev.open.dag.TaskSkippedException;
 
 /**
  * Writes a run as one self-contained HTML file that opens offline in any browser: no server, no
@@ -137,7 +138,11 @@ public final class HtmlReport {
     int[] cache = new int[n];
     long[] start = new long[n];
     long[] duration = new long[n];
-    Map<Integer, String> errors = new LinkedHashMap<>();
+    // Errors as a table of distinct texts: the nodes skipped or cancelled because of one failure
+    // share one text, so a failed 100k-node run does not carry 100k copies of it.
+    int[] error = new int[n];
+    List<String> errorTexts = new ArrayList<>();
+    Map<String, Integer> errorIndex = new HashMap<>();
     int totalAttempts = 0;
     for (int i = 0; i < n; i++) {
       NodeReport r = report.node(nodes.get(i));
@@ -153,8 +158,13 @@ public final class HtmlReport {
       cache[i] = r.cache().kind().ordinal();
       start[i] = r.startedAt() == null ? -1 : micros(Duration.between(t0, r.startedAt()));
       duration[i] = r.duration().map(HtmlReport::micros).orElse(-1L);
+      error[i] = -1;
       if (r.error() != null) {
-        errors.put(i, describe(r.error()));
+        String text = errorText(r);
+        error[i] = errorIndex.computeIfAbsent(text, t -> {
+          errorTexts.add(t);
+          return errorTexts.size() - 1;
+        });
       }
     }
     int[] lane = lanes(start, duration, backend, backends.size());
@@ -198,12 +208,9 @@ public final class HtmlReport {
     json.key("start").array(start);
     json.key("duration").array(duration);
     json.key("lane").array(lane);
-    json.key("error").open();
-    for (Map.Entry<Integer, String> e : errors.entrySet()) {
-      json.key(Integer.toString(e.getKey())).value(e.getValue());
-    }
+    json.key("error").array(error);
     json.close();
-    json.close();
+    json.key("errors").array(errorTexts.toArray(String[]::new));
     json.key("retries").openArray();
     Map<String, Integer> byName = new HashMap<>(n * 2);
     for (int i = 0; i < n; i++) {
@@ -457,6 +464,20 @@ public final class HtmlReport {
     return d.toNanos() / 1000;
   }
 
+  /**
+   * What the page says went wrong with a node: the whole chain for a failure; the culprit for a
+   * skip; the reason, without the chain, for a cancellation.
+   */
+  private static String errorText(NodeReport r) {
+    return switch (r.status()) {
+      case FAILED -> describe(r.error());
+      case SKIPPED -> r.error() instanceof TaskSkippedException skipped
+          ? "skipped: '" + skipped.failedNode() + "' did not succeed"
+          : clip(RunTimeline.describe(r.error()));
+      default -> clip(RunTimeline.describe(r.error()));
+    };
+  }
+
   private static String describe(Throwable error) {
     StringBuilder b = new StringBuilder(RunTimeline.describe(error));
     for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause()
@@ -466,7 +487,12 @@ public final class HtmlReport {
     return clip(b.toString());
   }
 
-  private static String clip(String s) {
-    return s.length() <= MAX_ERROR ? s : s.substring(0, MAX_ERROR) + "\u2026";
+  /** Cuts {@code s} to {@value #MAX_ERROR} characters, never between the halves of one. */
+  static String clip(String s) {
+    if (s.length() <= MAX_ERROR) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(MAX_ERROR - 1)) ? MAX_ERROR - 1 : MAX_ERROR;
+    return s.substring(0, end) + "\u2026";
   }
 }

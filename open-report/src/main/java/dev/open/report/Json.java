@@ -132,7 +132,16 @@ final class Json {
         case '\t' -> out.append("\\t");
         case '<', '>', '&', '\u2028', '\u2029' -> out.append(String.format("\\u%04x", (int) c));
         default -> {
-          if (c < 0x20) {
+          if (Character.isSurrogate(c)) {
+            // a pair as it is; half of one escaped, since UTF-8 cannot encode it
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length()
+                && Character.isLowSurrogate(s.charAt(i + 1));
+            if (paired) {
+              out.append(c).append(s.charAt(++i));
+            } else {
+              out.append(String.format("\\u%04x", (int) c));
+            }
+          } else if (c < 0x20) {
             out.append(String.format("\\u%04x", (int) c));
           } else {
             out.append(c);

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -82,20 +84,31 @@ public final class Browser {
   }
 
   private String run(List<String> args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(executable.toString(), "--headless",
-        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--hide-scrollbars", "--window-size=1400,1700", "--user-data-dir="
-            + Files.createTempDirectory("open-chromium")));
-    command.addAll(args);
+    Path profile = Files.createTempDirectory("open-chromium");
     Path out = Files.createTempFile("open-chromium", ".out");
-    Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    if (!p.waitFor(180, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("chromium did not finish in 180 s: " + command);
+    try {
+      List<String> command = new ArrayList<>(List.of(executable.toString(), "--headless",
+          "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+          "--hide-scrollbars", "--window-size=1400,1700", "--user-data-dir=" + profile));
+      command.addAll(args);
+      Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
+          .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(180, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+        throw new AssertionError("chromium did not finish in 180 s: " + command);
+      }
+      return Files.readString(out, StandardCharsets.UTF_8);
+    } finally {
+      Files.deleteIfExists(out);
+      deleteTree(profile);
     }
-    String text = Files.readString(out, StandardCharsets.UTF_8);
-    Files.delete(out);
-    return text;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 }

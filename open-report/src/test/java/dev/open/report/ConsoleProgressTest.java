@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class ConsoleProgressTest {
     AtomicLong now = new AtomicLong(0);
     StringWriter text = new StringWriter();
     ConsoleProgress progress = new ConsoleProgress(null, new PrintWriter(text),
-        Duration.ofSeconds(1), now::get);
+        Duration.ofHours(1), now::get); // the drawing thread never samples: the test does
     progress.onRunStarted(new RunStartedEvent("d", 1, 1000, Instant.EPOCH));
     for (int i = 0; i < 100; i++) {
       progress.onTaskStarted(task());
@@ -63,6 +64,23 @@ class ConsoleProgressTest {
     assertThat(progress.line()).contains("500/1,000 done (50%)").contains("80.0 nodes/s")
         .contains("ETA 0:06").endsWith("0:15");
     progress.close();
+  }
+
+  @Test
+  void runsOneAfterAnotherAreCountedEachOnItsOwn() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ConsoleProgress progress =
+        ConsoleProgress.plain(new PrintStream(bytes, true, StandardCharsets.UTF_8),
+            Duration.ofHours(1))) {
+      Runs.mixed(progress);
+      Runs.layered(2, 3, 0, progress);
+    }
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("6/6 done (100%) | 0 running | 1 failed | 1 skipped");
+    assertThat(lines.get(1)).startsWith("6/6 done (100%) | 0 running | 0 failed | 0 cached")
+        .contains("layered-2x3 run ").contains(" succeeded in ");
   }
 
   @Test

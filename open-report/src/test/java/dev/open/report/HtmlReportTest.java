@@ -21,6 +21,7 @@ import dev.open.dag.DagBuilder;
 import dev.open.dag.DagExecutor;
 import dev.open.dag.Node;
 import dev.open.dag.RunReport;
+import dev.open.dag.policy.FailureMode;
 
 class HtmlReportTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,6 +47,11 @@ class HtmlReportTest {
     throw new AssertionError("no node " + node);
   }
 
+  static String error(JsonNode data, String node) {
+    int e = data.get("nodes").get("error").get(index(data, node)).asInt();
+    return e < 0 ? null : data.get("errors").get(e).asText();
+  }
+
   static String status(JsonNode data, String node) {
     return data.get("statuses").get(data.get("nodes").get("status").get(index(data, node)).asInt())
         .asText();
@@ -69,8 +75,10 @@ class HtmlReportTest {
     assertThat(nodes.get("elements").get(index(data, "square")).asInt()).isEqualTo(5);
     assertThat(nodes.get("elements").get(index(data, "flaky")).asInt()).isEqualTo(-1);
     assertThat(nodes.get("attempts").get(index(data, "flaky")).asInt()).isEqualTo(2);
-    assertThat(nodes.get("error").get(Integer.toString(index(data, "broken"))).asText())
-        .contains("IllegalArgumentException").contains("</script><b>not markup</b>");
+    assertThat(error(data, "broken")).contains("IllegalArgumentException")
+        .contains("</script><b>not markup</b>");
+    assertThat(error(data, "after-broken")).isEqualTo("skipped: 'broken' did not succeed");
+    assertThat(nodes.get("error").get(index(data, "flaky")).asInt()).isEqualTo(-1);
     assertThat(nodes.get("lane").get(index(data, "after-broken")).asInt()).isEqualTo(-1);
     assertThat(nodes.get("lane").get(index(data, "flaky")).asInt()).isGreaterThanOrEqualTo(0);
   }
@@ -89,6 +97,52 @@ class HtmlReportTest {
     // without a timeline the page has no retry times, but the attempts still show
     JsonNode bare = data(HtmlReport.write(report, dir.resolve("bare.html")));
     assertThat(bare.get("retries")).isEmpty();
+  }
+
+  /** A failure that skips a thousand nodes is written once, not once per skipped node. */
+  @Test
+  void nodesSkippedForOneFailureShareOneText() throws Exception {
+    DagBuilder b = Dag.builder("doomed");
+    Node<Integer> root = b.task("root", () -> {
+      throw new IllegalStateException("x".repeat(1500));
+    });
+    for (int i = 0; i < 1000; i++) {
+      b.task("child-" + i, root, x -> x);
+    }
+    RunReport report = DagExecutor.builder().withFailureMode(FailureMode.CONTINUE).build()
+        .run(b.build());
+    Path html = HtmlReport.write(report, dir.resolve("doomed.html"));
+    JsonNode data = data(html);
+
+    assertThat(data.get("errors")).hasSize(2);
+    assertThat(error(data, "child-17")).isEqualTo("skipped: 'root' did not succeed");
+    assertThat(error(data, "root")).contains("x".repeat(1000));
+    assertThat(Files.size(html)).isLessThan(400_000); // 1,000 copies would make 2 MB
+  }
+
+  /** Text cut at the limit is cut between characters, never inside one. */
+  @Test
+  void errorsCutAtTheLimitStayWholeCharacters() throws Exception {
+    DagBuilder b = Dag.builder("emoji");
+    b.task("smile", () -> {
+      throw new IllegalStateException("\ud83d\ude00".repeat(1500)); // 2 chars each
+    });
+    RunReport report = DagExecutor.builder().build().run(b.build());
+
+    JsonNode data = data(HtmlReport.write(report, dir.resolve("emoji.html")));
+    String text = error(data, "smile");
+    assertThat(text).endsWith("\u2026").contains("\ud83d\ude00");
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      assertThat(Character.isHighSurrogate(c) ? i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))
+          : !Character.isLowSurrogate(c) || Character.isHighSurrogate(text.charAt(i - 1)))
+          .as("character %d of the error is half of a pair", i).isTrue();
+    }
+    // a lone half from a task survives as an escape instead of failing the write
+    Json json = new Json(16);
+    json.value("a\ud83db");
+    assertThat(json.toString()).isEqualTo("\"a\\ud83db\"");
   }
 
   @Test

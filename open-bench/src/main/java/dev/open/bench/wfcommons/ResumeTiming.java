@@ -75,7 +75,7 @@ public final class ResumeTiming {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.open.bench.Main",
-        "replay", file, "--critical-path", scale));
+        "replay", file, "--critical-path", scale, "--quiet"));
     if (store != null) {
       command.addAll(List.of("--store", store.toString()));
     }

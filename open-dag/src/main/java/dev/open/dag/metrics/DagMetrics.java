@@ -84,12 +84,12 @@ public final class DagMetrics implements ExecutionListener {
   @Override
   public void onRunFinished(RunReport report) {
     String dag = report.dag().name();
+    activeOf(dag).decrementAndGet(); // first: a registry refusing a meter below must not keep it
     String status = report.status().name();
     Counter.builder("open.dag.runs.finished").description("runs finished")
         .tags("dag", dag, "status", status).register(registry).increment();
     Timer.builder("open.dag.run.duration").description("how long runs took")
         .tags("dag", dag, "status", status).register(registry).record(report.duration());
-    activeOf(dag).decrementAndGet();
   }
 
   @Override
