@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +71,13 @@ class ExamplesTest {
     assertThat(page).containsEntry("graph-boxes", Long.toString(nodes))
         .containsEntry("timeline-bars", Long.toString(nodes));
     browser.screenshot(html, Path.of("target", "report-screenshots", "flagship.png"));
+    // the Python calls sit in lanes of the workers that ran them: pids the run printed
+    Matcher pids = Pattern.compile("workers \\[([0-9, ]+)\\]")
+        .matcher(out);
+    assertThat(pids.find()).as(out).isTrue();
+    String written = Files.readString(html);
+    assertThat(List.of(pids.group(1).split(", ")))
+        .anyMatch(pid -> written.contains("\"python \u00b7 pid " + pid + "\""));
   }
 
   @Test

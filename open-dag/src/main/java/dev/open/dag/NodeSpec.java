@@ -332,7 +332,8 @@ public final class NodeSpec {
   private static Object invokeBackend(FunctionRef<?> function, Object[] in, AttemptContext ctx)
       throws Exception {
     Invocation invocation = new Invocation(ctx.dag(), ctx.node(), ctx.attempt(),
-        function.function(), Collections.unmodifiableList(Arrays.asList(in)), function.resultType());
+        function.function(), Collections.unmodifiableList(Arrays.asList(in)), function.resultType(),
+        ctx.placement());
     CompletableFuture<?> future = function.backend().invoke(invocation);
     if (future == null) {
       throw new IllegalStateException("backend '" + function.backend().name()

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -415,7 +416,8 @@ final class RunState implements Execution {
       Throwable error;
       try {
         Object value = placed != null ? config.placement.run(placed)
-            : node.invoker.invoke(args, new AttemptContext(dag.name(), node.name, attempt));
+            : node.invoker.invoke(args, new AttemptContext(dag.name(), node.name, attempt,
+                placement(node, attempt)));
         timer = placed != null ? placed.timer : timer;
         if (timer == null || !timer.disarm()) {
           return value;
@@ -1142,6 +1144,12 @@ final class RunState implements Execution {
         error);
   }
 
+  /** Tells the listeners where a backend runs an attempt. */
+  private Consumer<String> placement(Node<?> node, int attempt) {
+    return listener == null ? AttemptContext.NOWHERE
+        : where -> listener.onTaskPlaced(event(node, attempt, true, Duration.ZERO, null), where);
+  }
+
   private static Duration since(long nanos) {
     return Duration.ofNanos(System.nanoTime() - nanos);
   }
@@ -1233,6 +1241,11 @@ final class RunState implements Execution {
     @Override
     public void onTaskStarted(TaskEvent event) {
       each(l -> l.onTaskStarted(event));
+    }
+
+    @Override
+    public void onTaskPlaced(TaskEvent event, String where) {
+      each(l -> l.onTaskPlaced(event, where));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.open.dag;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.open.dag.event.ExecutionListener;
+import dev.open.dag.event.TaskEvent;
 import dev.open.dag.policy.RetryPolicy;
 import dev.open.dag.spi.Backend;
 import dev.open.dag.spi.Invocation;
@@ -37,6 +40,9 @@ class BackendSpiTest {
     @Override
     public CompletableFuture<?> invoke(Invocation call) {
       calls.add(call);
+      if (call.function().startsWith("placed")) {
+        call.placedOn("worker " + call.attempt());
+      }
       maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
       CompletableFuture<Object> result = new CompletableFuture<>();
       futures.add(result);
@@ -91,6 +97,31 @@ class BackendSpiTest {
     assertThat(call.attempt()).isEqualTo(1);
     assertThat(call.arguments()).containsExactly(2, 3);
     assertThat(call.resultType()).isEqualTo(Long.class);
+  }
+
+  @Test
+  void whereABackendRunsAnAttemptReachesTheListeners() {
+    backend.failuresLeft.set(1);
+    List<String> heard = new CopyOnWriteArrayList<>();
+    DagBuilder b = Dag.builder("placed");
+    b.node("p").withRetry(RetryPolicy.builder().withMaxAttempts(2).withDelay(Duration.ZERO).build())
+        .call(FunctionRef.of(backend, "placed", String.class));
+    b.task("java", () -> 1);
+    DagExecutor.builder().withListener(new ExecutionListener() {
+      @Override
+      public void onTaskPlaced(TaskEvent event, String where) {
+        heard.add(event.node() + "#" + event.attempt() + " on " + where);
+      }
+    }).build().run(b.build());
+
+    assertThat(heard).containsExactly("p#1 on worker 1", "p#2 on worker 2");
+  }
+
+  @Test
+  void anInvocationMadeWithoutAListenerCanStillBePlaced() {
+    Invocation call = new Invocation("d", "n", 1, "f", List.of(), Object.class);
+    call.placedOn("anywhere"); // nobody hears it, nothing breaks
+    assertThatThrownBy(() -> call.placedOn(null)).isInstanceOf(NullPointerException.class);
   }
 
   @Test

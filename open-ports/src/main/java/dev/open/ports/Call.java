@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -39,6 +40,8 @@ final class Call {
   private final long maxCollected;
   /** The shared-memory segments of its arguments and answer, or null without shared memory. */
   final SharedSegments.Staging segments;
+  /** Told which worker runs the call when it is sent to one (a DAG's listeners); or null. */
+  volatile Consumer<String> placement;
   private List<Object> chunks;
   private long collected;
   private volatile WorkerProcess worker;

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -226,7 +227,10 @@ public final class WorkerPool implements Backend, AutoCloseable {
 
   @Override
   public CompletableFuture<?> invoke(Invocation invocation) {
-    CompletableFuture<Object> result = call(invocation.function(), invocation.arguments(), Map.of());
+    Call call = newCall(invocation.function(), invocation.arguments(), Map.of(), null);
+    call.placement = invocation::placedOn; // the DAG hears which worker runs it
+    dispatcher.submit(call);
+    CompletableFuture<Object> result = call.future;
     CompletableFuture<Object> converted = result.thenApply(
         value -> ResultTypes.convert(value, invocation.resultType(), invocation.function()));
     converted.whenComplete((v, e) -> {
@@ -269,6 +273,14 @@ public final class WorkerPool implements Backend, AutoCloseable {
     @Override
     public void onCallStarted(WorkerProcess worker, Call call) {
       callsStarted.increment();
+      Consumer<String> placement = call.placement;
+      if (placement != null) {
+        try {
+          placement.accept("pid " + worker.pid());
+        } catch (RuntimeException e) { // a listener's: the call goes on regardless
+          LOG.debug("could not report where call {} runs", call.function, e);
+        }
+      }
       dispatcher.onCallStarted(worker, call);
     }
 

@@ -33,6 +33,30 @@ import dev.open.dag.policy.RetryPolicy;
 /** Python functions as DAG nodes: typed results, timeouts, and retries across worker crashes. */
 class DagIntegrationTest {
 
+  /** Each call's worker reaches the run's listeners, as the pid of a live worker of the pool. */
+  @Test
+  void listenersHearWhichWorkerRanEachCall() {
+    try (WorkerPool python = pool().withWorkers(2).build()) {
+      DagBuilder b = Dag.builder("placed");
+      for (int i = 0; i < 6; i++) {
+        b.call("add" + i, python.function("open_test_tasks:add", Long.class),
+            b.task("x" + i, () -> 1), b.task("y" + i, () -> 2));
+      }
+      Map<String, String> placed = new ConcurrentHashMap<>();
+      RunReport report = DagExecutor.builder().withListener(new ExecutionListener() {
+        @Override
+        public void onTaskPlaced(TaskEvent event, String where) {
+          placed.put(event.node(), where);
+        }
+      }).build().run(b.build());
+
+      assertThat(report.succeeded()).isTrue();
+      assertThat(placed).hasSize(6); // every call, no Java task
+      List<String> pids = python.pids().stream().map(pid -> "pid " + pid).toList();
+      assertThat(placed.values()).allSatisfy(where -> assertThat(pids).contains(where));
+    }
+  }
+
   @Test
   void nodesCallPythonFunctionsWithTypedResults() {
     assumeNumpy();

@@ -10,12 +10,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.TreeSet;
 
 import dev.open.dag.CacheOutcome;
 import dev.open.dag.Dag;
@@ -102,7 +104,8 @@ public final class HtmlReport {
     Objects.requireNonNull(report, "report");
     String template = template();
     int mark = template.indexOf(DATA_MARK);
-    String data = data(report, timeline == null ? List.of() : timeline.retries(report.runId()));
+    String data = data(report, timeline == null ? List.of() : timeline.retries(report.runId()),
+        timeline == null ? Map.of() : timeline.placements(report.runId()));
     return template.substring(0, mark) + data + template.substring(mark + DATA_MARK.length());
   }
 
@@ -118,7 +121,8 @@ public final class HtmlReport {
   }
 
   /** The page's data as one JSON object: column arrays, so 100k nodes stay compact. */
-  static String data(RunReport report, List<RunTimeline.Retry> retries) {
+  static String data(RunReport report, List<RunTimeline.Retry> retries,
+      Map<String, String> placements) {
     Dag dag = report.dag();
     List<Node<?>> nodes = dag.nodes();
     int n = nodes.size();
@@ -167,11 +171,34 @@ public final class HtmlReport {
         });
       }
     }
-    int[] lane = lanes(start, duration, backend, backends.size());
-    int[] lanesPerBackend = new int[backends.size()];
+    // The timeline's lane groups: a backend, or a backend's place (a worker) when it said one;
+    // in order of backend, then of place (pid 98 before pid 100).
+    record Place(int backend, String where) {}
+    Comparator<Place> byBackendThenPlace = Comparator.comparingInt(Place::backend)
+        .thenComparing(p -> p.where() == null ? "" : p.where().replaceAll("[0-9]+", ""))
+        .thenComparingLong(p -> p.where() == null ? -1 : digits(p.where()))
+        .thenComparing(p -> p.where() == null ? "" : p.where());
+    Place[] placeOf = new Place[n];
+    TreeSet<Place> places = new TreeSet<>(byBackendThenPlace);
+    for (int i = 0; i < n; i++) {
+      placeOf[i] = new Place(backend[i], placements.get(names[i]));
+      places.add(placeOf[i]);
+    }
+    Map<Place, Integer> groupIndex = new HashMap<>();
+    List<String> groupLabels = new ArrayList<>();
+    for (Place p : places) {
+      groupIndex.put(p, groupLabels.size());
+      groupLabels.add(backends.get(p.backend()) + (p.where() == null ? "" : " \u00b7 " + p.where()));
+    }
+    int[] laneGroup = new int[n];
+    for (int i = 0; i < n; i++) {
+      laneGroup[i] = groupIndex.get(placeOf[i]);
+    }
+    int[] lane = lanes(start, duration, laneGroup, groupLabels.size());
+    int[] lanesPerGroup = new int[groupLabels.size()];
     for (int i = 0; i < n; i++) {
       if (lane[i] >= 0) {
-        lanesPerBackend[backend[i]] = Math.max(lanesPerBackend[backend[i]], lane[i] + 1);
+        lanesPerGroup[laneGroup[i]] = Math.max(lanesPerGroup[laneGroup[i]], lane[i] + 1);
       }
     }
 
@@ -197,7 +224,8 @@ public final class HtmlReport {
     }
     json.closeArray();
     json.key("backends").array(backends.toArray(String[]::new));
-    json.key("lanes").array(lanesPerBackend);
+    json.key("laneGroups").array(groupLabels.toArray(String[]::new));
+    json.key("lanes").array(lanesPerGroup);
     json.key("nodes").open();
     json.key("name").array(names);
     json.key("status").array(status);
@@ -207,6 +235,7 @@ public final class HtmlReport {
     json.key("cache").array(cache);
     json.key("start").array(start);
     json.key("duration").array(duration);
+    json.key("laneGroup").array(laneGroup);
     json.key("lane").array(lane);
     json.key("error").array(error);
     json.close();
@@ -233,8 +262,9 @@ public final class HtmlReport {
   }
 
   /**
-   * Packs the tasks of each backend into lanes: a task goes to the lane that freed up first, or a
-   * new one, so a backend has as many lanes as it ran tasks at once. -1 for tasks that never ran.
+   * Packs the tasks of each group (a backend, or one of its workers) into lanes: a task goes to
+   * the lane that freed up first, or a new one, so a group has as many lanes as it ran tasks at
+   * once. -1 for tasks that never ran.
    */
   static int[] lanes(long[] start, long[] duration, int[] backend, int backends) {
     int n = start.length;
@@ -450,6 +480,12 @@ public final class HtmlReport {
       }
     }
     return level;
+  }
+
+  /** The number in {@code s} (its digits, in order), 0 if none, capped: for sorting places. */
+  private static long digits(String s) {
+    String d = s.replaceAll("[^0-9]", "");
+    return d.isEmpty() ? 0 : d.length() > 18 ? Long.MAX_VALUE : Long.parseLong(d);
   }
 
   private static double boxWidth(String label) {

@@ -16,12 +16,14 @@ import dev.open.dag.event.TaskEvent;
 
 /**
  * Records what a {@link RunReport} leaves out and a timeline shows: when each failed attempt
- * ended and why, before it was tried again. Register it with {@link
+ * ended and why, before it was tried again; and where backends ran each task (which worker
+ * process of a pool), so that the timeline has a lane per worker. Register it with {@link
  * dev.open.dag.DagExecutor.Builder#withListener} and pass it to {@link HtmlReport#write(RunReport,
  * RunTimeline, java.nio.file.Path)}.
  *
  * <p>It keeps the retries of the runs it saw, by run id, until {@link #forget(long)}: one entry per
- * retried attempt, so its memory grows with retries, not with nodes. Thread-safe.
+ * retried attempt and one per node a backend placed, so its memory grows with retries and
+ * worker calls, not with Java tasks. Thread-safe.
  */
 public final class RunTimeline implements ExecutionListener {
 
@@ -39,7 +41,11 @@ public final class RunTimeline implements ExecutionListener {
       String error) {}
 
   private final InstantSource clock;
+  /** What {@link #placements} says of a node whose attempts or elements ran in several places. */
+  public static final String SEVERAL = "several";
+
   private final Map<Long, List<Retry>> retries = new ConcurrentHashMap<>();
+  private final Map<Long, Map<String, String>> placements = new ConcurrentHashMap<>();
 
   /** Creates a timeline on the system clock. */
   public RunTimeline() {
@@ -71,6 +77,25 @@ public final class RunTimeline implements ExecutionListener {
     }
   }
 
+  @Override
+  public void onTaskPlaced(TaskEvent event, String where) {
+    placements.computeIfAbsent(event.runId(), id -> new ConcurrentHashMap<>())
+        .merge(event.node(), where, (before, now) -> before.equals(now) ? before : SEVERAL);
+  }
+
+  /**
+   * Returns where backends ran the nodes of a run: the place a backend named ({@code "pid 4711"}
+   * for a worker pool), or {@link #SEVERAL} for a node whose attempts or elements ran in more
+   * than one. Nodes no backend placed (Java tasks, Rust kernels) are absent.
+   *
+   * @param runId the run's id
+   * @return node name to place; empty for a run this timeline did not see
+   */
+  public Map<String, String> placements(long runId) {
+    Map<String, String> map = placements.get(runId);
+    return map == null ? Map.of() : Map.copyOf(map);
+  }
+
   /**
    * Returns the retries of a run, in the order they happened.
    *
@@ -94,6 +119,7 @@ public final class RunTimeline implements ExecutionListener {
    */
   public void forget(long runId) {
     retries.remove(runId);
+    placements.remove(runId);
   }
 
   static String describe(Throwable error) {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,9 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.open.dag.Dag;
 import dev.open.dag.DagBuilder;
 import dev.open.dag.DagExecutor;
+import dev.open.dag.FunctionRef;
 import dev.open.dag.Node;
 import dev.open.dag.RunReport;
 import dev.open.dag.policy.FailureMode;
+import dev.open.dag.spi.Backend;
+import dev.open.dag.spi.Invocation;
 
 class HtmlReportTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -208,6 +212,39 @@ class HtmlReportTest {
     assertThat(graph.get("labels")).hasSize(2);
     assertThat(graph.get("sizes").get(0).asInt() + graph.get("sizes").get(1).asInt())
         .isEqualTo(2001);
+  }
+
+  /** A backend that says where it runs calls gets a lane group per place, in numeric order. */
+  @Test
+  void eachPlaceABackendNamesHasLanesOfItsOwn() throws Exception {
+    Backend workers = new Backend() {
+      @Override
+      public String name() {
+        return "pool";
+      }
+
+      @Override
+      public CompletableFuture<?> invoke(Invocation call) {
+        call.placedOn(call.node().endsWith("-a") ? "pid 10" : "pid 9");
+        return CompletableFuture.completedFuture(1);
+      }
+    };
+    DagBuilder b = Dag.builder("places");
+    b.call("one-a", FunctionRef.of(workers, "f", Integer.class));
+    b.call("two-b", FunctionRef.of(workers, "f", Integer.class));
+    b.task("java", () -> 1);
+    RunTimeline timeline = new RunTimeline();
+    RunReport report = DagExecutor.builder().withListener(timeline).build().run(b.build());
+
+    assertThat(timeline.placements(report.runId()))
+        .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("one-a", "pid 10", "two-b", "pid 9"));
+    JsonNode data = data(HtmlReport.write(report, timeline, dir.resolve("places.html")));
+    List<String> groups = new ArrayList<>();
+    data.get("laneGroups").forEach(g -> groups.add(g.asText()));
+    assertThat(groups).containsExactly("pool \u00b7 pid 9", "pool \u00b7 pid 10", "java");
+    JsonNode laneGroup = data.get("nodes").get("laneGroup");
+    assertThat(groups.get(laneGroup.get(index(data, "one-a")).asInt())).endsWith("pid 10");
+    assertThat(groups.get(laneGroup.get(index(data, "java")).asInt())).isEqualTo("java");
   }
 
   /** Lanes, from a seed: no two tasks of a lane overlap, and a backend has as many as ran at once. */

@@ -32,6 +32,17 @@ public interface ExecutionListener {
   default void onTaskStarted(TaskEvent event) {}
 
   /**
+   * An attempt's backend said where it runs: a worker pool names the worker process it handed
+   * the call to ({@code "pid 4711"}). Sent after {@code onTaskStarted}, on the backend's thread,
+   * for each attempt (each element attempt of a {@code map} node) whose backend says so; Java
+   * tasks and the Rust kernels run in this JVM and send none.
+   *
+   * @param event the task, with the attempt concerned
+   * @param where the backend's name for the place
+   */
+  default void onTaskPlaced(TaskEvent event, String where) {}
+
+  /**
    * An attempt failed and will be tried again after {@code delay}. For a {@code map} node, sent
    * for each element attempt that is retried.
    *
