@@ -35,16 +35,17 @@ import dev.open.dag.TaskSkippedException;
  * nodes as one node with their element count), laid out left to right by Eclipse ELK's layered
  * algorithm when the file is written, drawn on a canvas that pans and zooms; a timeline of every
  * task that ran, one row per lane (tasks of a backend packed into as many rows as ran at once),
- * failures in red and retried attempts marked, details on hover; and a table of every node
+ * failures in red and retried attempts marked, details on hover (with a {@link RunTimeline}, a
+ * worker pool's tasks in lanes of the worker process that ran them); and a table of every node
  * (status, attempts, backend, start, duration, cache, error) that sorts by any column and filters
- * by text and status.
+ * by text, status and backend.
  *
  * <p>Large runs stay usable: above {@value #DETAILED_LIMIT} nodes the picture shows groups of
  * nodes instead — nodes whose names differ only in their last number ({@code sample-17}, {@code
  * sample-18}; failing that, in any number; failing that, nodes at the same depth), with a count
- * and a bar of their statuses; the timeline and the table draw only
- * what is on screen. A 100,000-node run makes a file of about 8 MB that opens in seconds
- * (docs/benchmarks.md).
+ * and a bar of their statuses; the timeline draws on a canvas of at most 1,100 rows and the table
+ * keeps only the rows in view. A 100,000-node run makes a file of about 5–7 MB that a browser
+ * opens in about a second (docs/benchmarks.md §7).
  */
 public final class HtmlReport {
   /** Runs of up to this many nodes are drawn node by node; larger ones by groups of nodes. */
