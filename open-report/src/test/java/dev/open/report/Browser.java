@@ -58,9 +58,21 @@ public final class Browser {
   /**
    * Loads {@code html} and returns the {@code data-} attributes its script set on {@code <body>}
    * (names without {@code data-}, as in the DOM: {@code rendered}, {@code graph-boxes}…).
+   *
+   * @param html the page
+   * @return the attributes
    */
   public Map<String, String> load(Path html) throws IOException, InterruptedException {
-    String dom = run(List.of("--dump-dom", html.toUri().toString()));
+    return attributes(dom(html));
+  }
+
+  /** Loads {@code html} and returns the page's DOM after its script ran, serialized. */
+  public String dom(Path html) throws IOException, InterruptedException {
+    return run(List.of("--dump-dom", html.toUri().toString()));
+  }
+
+  /** The {@code data-} attributes of {@code <body>} in a serialized DOM. */
+  public static Map<String, String> attributes(String dom) {
     Matcher body = BODY.matcher(dom);
     if (!body.find()) {
       throw new AssertionError("chromium printed no <body>: " + dom.substring(0,

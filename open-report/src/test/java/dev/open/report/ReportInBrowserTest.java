@@ -9,6 +9,10 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.open.dag.Dag;
+import dev.open.dag.DagBuilder;
+import dev.open.dag.DagExecutor;
+import dev.open.dag.Node;
 import dev.open.dag.RunReport;
 
 /**
@@ -32,6 +36,26 @@ class ReportInBrowserTest {
     assertThat(page).containsEntry("timeline-bars", "5"); // all but the skipped node ran
     assertThat(page).containsEntry("table-rows", "6");
     browser.screenshot(html, OUT.resolve("mixed.png"));
+  }
+
+  /** Names and errors are the tasks' text: the page shows them, it never runs them as markup. */
+  @Test
+  void markupInNamesAndErrorsIsShownAsText() throws Exception {
+    Browser browser = Browser.require();
+    String hostile = "<img src=x onerror=\"document.body.dataset.pwned='yes'\">";
+    DagBuilder b = Dag.builder("dag " + hostile);
+    Node<Integer> named = b.task("node " + hostile, () -> 1);
+    b.task("fails", named, x -> {
+      throw new IllegalStateException("error " + hostile + " </script><script>x()</script>");
+    });
+    RunReport report = DagExecutor.builder().build().run(b.build());
+    Path html = HtmlReport.write(report, OUT.resolve("hostile.html"));
+
+    String dom = browser.dom(html);
+    Map<String, String> page = Browser.attributes(dom);
+    assertThat(page).containsEntry("rendered", "true").doesNotContainKey("errors")
+        .doesNotContainKey("pwned");
+    assertThat(dom).doesNotContain("<img").contains("node &lt;img src=x");
   }
 
   @Test
