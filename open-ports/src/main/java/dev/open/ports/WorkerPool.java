@@ -366,7 +366,10 @@ public final class WorkerPool implements Backend, AutoCloseable {
     return supervisor.restarts();
   }
 
-  /** {@return how many calls workers of this pool have been sent (a call retried counts again)} */
+  /**
+   * {@return how many calls started running on a worker of this pool: a call run again, on a
+   * replacement or as a retry, counts again}
+   */
   public long callsStarted() {
     return callsStarted.sum();
   }

@@ -24,7 +24,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  *   <li>{@code open.workers.rss} (gauge, bytes): resident memory of the live workers, summed;
  *   <li>{@code open.workers.restarts} (counter): workers started to replace dead or recycled
  *       ones;
- *   <li>{@code open.workers.calls} (counter): calls sent to workers.
+ *   <li>{@code open.workers.calls} (counter): calls started on a worker (one run again counts
+ *       again).
  * </ul>
  *
  * <pre>{@code
@@ -78,7 +79,7 @@ public final class WorkerPoolMetrics implements MeterBinder {
         .tags(tags)
         .register(registry);
     FunctionCounter.builder("open.workers.calls", pool, WorkerPool::callsStarted)
-        .description("calls sent to workers")
+        .description("calls started on a worker")
         .tags(tags)
         .register(registry);
   }

@@ -14,9 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -103,6 +105,47 @@ class FaultContainmentTest {
     assertThat(crash.signal()).isEqualTo(9);
     allAnswer(queued);
     assertThat(python.restarts()).isEqualTo(1);
+  }
+
+  /**
+   * The same through a DAG: its calls wait behind a running call when the worker is killed. They
+   * run on the replacement without using a retry, and each is reported where it ran: on the
+   * replacement only — also the call the dead worker had taken but not started.
+   */
+  @Test
+  void dagCallsQueuedBehindAKilledWorkersCallRunOnTheReplacementAndSaySo() throws Exception {
+    WorkerPool python = start(pool().withWorkers(1));
+    long pid = python.pids().get(0);
+    CompletableFuture<Object> victim = running(python, 60);
+    DagBuilder b = Dag.builder("queued");
+    List<Node<Long>> values = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      long value = i;
+      values.add(b.call("value" + i, python.function("hostile_tasks:value", Long.class),
+          b.task("in" + i, () -> value)));
+    }
+    Map<String, List<String>> placed = new ConcurrentHashMap<>();
+    var run = DagExecutor.builder().withListener(new ExecutionListener() {
+      @Override
+      public void onTaskPlaced(TaskEvent e, String where) {
+        placed.computeIfAbsent(e.node(), n -> new CopyOnWriteArrayList<>()).add(where);
+      }
+    }).build().start(b.build());
+    holds(python, 2); // the running call and one DAG call prefetched; five wait in the pool
+
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // kill -9
+
+    assertThat(failure(victim)).isInstanceOf(WorkerCrashedException.class);
+    RunReport report = run.await();
+    assertThat(report.status()).as(report.summary()).isEqualTo(RunStatus.SUCCEEDED);
+    long replacement = python.pids().get(0);
+    for (int i = 0; i < 6; i++) {
+      assertThat(report.result(values.get(i))).isEqualTo((long) i);
+      assertThat(report.node(values.get(i)).attempts()).isEqualTo(1);
+      assertThat(placed.get("value" + i)).as("value%d", i)
+          .containsExactly("pid " + replacement);
+    }
+    assertThat(replacement).isNotEqualTo(pid);
   }
 
   @Test
