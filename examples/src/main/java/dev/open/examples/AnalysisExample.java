@@ -18,9 +18,6 @@ import dev.open.dag.DagExecutor;
 import dev.open.dag.Node;
 import dev.open.dag.RunReport;
 import dev.open.ports.WorkerPool;
-import dev.open.report.ConsoleProgress;
-import dev.open.report.HtmlReport;
-import dev.open.report.RunTimeline;
 import dev.open.rust.NativeBackend;
 
 /**
@@ -135,20 +132,11 @@ public final class AnalysisExample {
     Node<List<Output>> outputs = b.fanIn("outputs", stored, all -> List.copyOf(all));
     Dag dag = b.build();
 
-    RunTimeline timeline = new RunTimeline();
-    RunReport report;
-    try (ConsoleProgress progress = ConsoleProgress.create()) {
-      report = DagExecutor.builder()
-          .withConcurrencyLimit("python", python.size())
-          .withDeadline(Duration.ofMinutes(2))
-          .withListener(timeline)
-          .withListener(progress)
-          .build()
-          .run(dag);
-    }
-    Files.createDirectories(Path.of("target"));
-    Path html = HtmlReport.write(report, timeline, Path.of("target/analysis-report.html"));
-    report.orThrow();
+    ExampleWorkers.Observed run = ExampleWorkers.runObserved(DagExecutor.builder()
+        .withConcurrencyLimit("python", python.size())
+        .withDeadline(Duration.ofMinutes(2)), dag, "analysis");
+    RunReport report = run.report().orThrow();
+    Path html = run.html();
 
     Result result = new Result(report.result(outputs), report.result(manifest), html);
     print(result, report);

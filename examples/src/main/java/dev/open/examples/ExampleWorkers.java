@@ -4,15 +4,48 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
+import dev.open.dag.Dag;
+import dev.open.dag.DagExecutor;
+import dev.open.dag.RunReport;
 import dev.open.ports.WorkerPool;
+import dev.open.report.ConsoleProgress;
+import dev.open.report.HtmlReport;
+import dev.open.report.RunTimeline;
 
 /**
- * What the science, training and analysis examples share: the repository they run in, their
- * pool of Python workers, and a call to a worker made from inside a Java task (a {@code map}
- * element), where a DAG's {@code call} node cannot be used.
+ * What the examples share: the repository they run in, their pool of Python workers, a call to
+ * a worker made from inside a Java task (a {@code map} element), where a DAG's {@code call} node
+ * cannot be used, and a run shown while it goes and reported after.
  */
 final class ExampleWorkers {
   private ExampleWorkers() {}
+
+  /**
+   * A finished run and its HTML report.
+   *
+   * @param report the run's report
+   * @param html the HTML report's absolute path
+   */
+  record Observed(RunReport report, Path html) {}
+
+  /**
+   * Runs {@code dag} with its progress on the console, then writes its HTML report, retries and
+   * workers included, to {@code target/<name>-report.html}.
+   *
+   * @param executor the executor's settings; the progress and the timeline are added to them
+   * @param dag the DAG
+   * @param name the report's name
+   * @return the run and its report; the run may have failed
+   */
+  static Observed runObserved(DagExecutor.Builder executor, Dag dag, String name) {
+    RunTimeline timeline = new RunTimeline();
+    RunReport report;
+    try (ConsoleProgress progress = ConsoleProgress.create()) {
+      report = executor.withListener(timeline).withListener(progress).build().run(dag);
+    }
+    return new Observed(report,
+        HtmlReport.write(report, timeline, Path.of("target", name + "-report.html")));
+  }
 
   /** The repository root: {@code -Dopen.repo}, else the working directory. */
   static Path repo() {

@@ -28,9 +28,6 @@ import dev.open.dag.policy.FailureMode;
 import dev.open.dag.policy.RetryPolicy;
 import dev.open.ports.WorkerCrashedException;
 import dev.open.ports.WorkerPool;
-import dev.open.report.ConsoleProgress;
-import dev.open.report.HtmlReport;
-import dev.open.report.RunTimeline;
 import dev.open.rust.NativeBackend;
 import dev.open.rust.RustKernels;
 
@@ -136,22 +133,14 @@ public final class Flagship {
     Dag dag = b.build();
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    RunTimeline timeline = new RunTimeline();
-    RunReport run;
-    try (ConsoleProgress progress = ConsoleProgress.create()) {
-      DagExecutor executor = DagExecutor.builder()
-          .withFailureMode(FailureMode.FAIL_FAST)
-          .withConcurrencyLimit("cpu", Runtime.getRuntime().availableProcessors())
-          .withConcurrencyLimit("python", 2)
-          .withDeadline(Duration.ofMinutes(2))
-          .withListener(new DagMetrics(registry))
-          .withListener(timeline)
-          .withListener(progress)
-          .build();
-      run = executor.run(dag);
-    }
-    Path html = HtmlReport.write(run, timeline, Path.of("target", "flagship-report.html"));
-    run.orThrow();
+    ExampleWorkers.Observed observed = ExampleWorkers.runObserved(DagExecutor.builder()
+        .withFailureMode(FailureMode.FAIL_FAST)
+        .withConcurrencyLimit("cpu", Runtime.getRuntime().availableProcessors())
+        .withConcurrencyLimit("python", 2)
+        .withDeadline(Duration.ofMinutes(2))
+        .withListener(new DagMetrics(registry)), dag, "flagship");
+    RunReport run = observed.report().orThrow();
+    Path html = observed.html();
 
     System.out.println("== " + dag.name() + ": " + documents + " documents; Rust kernels through "
         + rust.binding().toUpperCase(Locale.ROOT) + ", Python " + python.workerInfo().get("version")

@@ -2,7 +2,6 @@ package dev.open.examples;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,9 +22,6 @@ import dev.open.dag.array.NDArray;
 import dev.open.dag.policy.RetryPolicy;
 import dev.open.ports.WorkerCrashedException;
 import dev.open.ports.WorkerPool;
-import dev.open.report.ConsoleProgress;
-import dev.open.report.HtmlReport;
-import dev.open.report.RunTimeline;
 import dev.open.rust.MeanVariance;
 import dev.open.rust.MinMax;
 import dev.open.rust.NativeBackend;
@@ -195,20 +191,11 @@ public final class ScienceExample {
             .task(sweep, s -> juliaRadius(julia, s));
     Dag dag = b.build();
 
-    RunTimeline timeline = new RunTimeline();
-    RunReport report;
-    try (ConsoleProgress progress = ConsoleProgress.create()) {
-      report = DagExecutor.builder()
-          .withConcurrencyLimit("python", python.size())
-          .withDeadline(Duration.ofMinutes(3))
-          .withListener(timeline)
-          .withListener(progress)
-          .build()
-          .run(dag);
-    }
-    Files.createDirectories(Path.of("target"));
-    Path html = HtmlReport.write(report, timeline, Path.of("target/science-report.html"));
-    report.orThrow();
+    ExampleWorkers.Observed run = ExampleWorkers.runObserved(DagExecutor.builder()
+        .withConcurrencyLimit("python", python.size())
+        .withDeadline(Duration.ofMinutes(3)), dag, "science");
+    RunReport report = run.report().orThrow();
+    Path html = run.html();
 
     Result result = new Result(report.result(sweep), report.result(summary),
         juliaCheck == null ? OptionalDouble.empty() : OptionalDouble.of(report.result(juliaCheck)),

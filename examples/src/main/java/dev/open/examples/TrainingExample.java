@@ -1,6 +1,5 @@
 package dev.open.examples;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,9 +19,6 @@ import dev.open.dag.policy.RetryPolicy;
 import dev.open.ports.RemoteException;
 import dev.open.ports.WorkerCrashedException;
 import dev.open.ports.WorkerPool;
-import dev.open.report.ConsoleProgress;
-import dev.open.report.HtmlReport;
-import dev.open.report.RunTimeline;
 
 /**
  * Machine learning ({@code make example-training}): choose a model's hyper-parameters by
@@ -148,20 +144,11 @@ public final class TrainingExample {
         TrainingExample::evaluate);
     Dag dag = b.build();
 
-    RunTimeline timeline = new RunTimeline();
-    RunReport report;
-    try (ConsoleProgress progress = ConsoleProgress.create()) {
-      report = DagExecutor.builder()
-          .withConcurrencyLimit("python", python.size())
-          .withDeadline(Duration.ofMinutes(3))
-          .withListener(timeline)
-          .withListener(progress)
-          .build()
-          .run(dag);
-    }
-    Files.createDirectories(Path.of("target"));
-    Path html = HtmlReport.write(report, timeline, Path.of("target/training-report.html"));
-    report.orThrow();
+    ExampleWorkers.Observed run = ExampleWorkers.runObserved(DagExecutor.builder()
+        .withConcurrencyLimit("python", python.size())
+        .withDeadline(Duration.ofMinutes(3)), dag, "training");
+    RunReport report = run.report().orThrow();
+    Path html = run.html();
 
     Dataset data = report.result(dataset);
     Result result = new Result(report.result(scores), report.result(best),

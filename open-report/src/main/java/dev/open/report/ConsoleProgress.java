@@ -202,7 +202,7 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
     synchronized (lock) {
       Counts c = runs.remove(report.runId());
       if (c != null) {
-        emit(counts(List.of(c)) + "  " + report.dag().name() + " run " + report.runId() + " "
+        emit(Totals.of(List.of(c)) + "  " + report.dag().name() + " run " + report.runId() + " "
             + report.status().name().toLowerCase(Locale.ROOT) + " in "
             + clock(report.duration().toNanos()), true);
       }
@@ -277,64 +277,65 @@ public final class ConsoleProgress implements ExecutionListener, AutoCloseable {
   /** The current line, for the runs going on. Call under {@code lock}: it samples the rate. */
   String line() {
     long now = nanoTime.getAsLong();
-    List<Counts> going = List.copyOf(runs.values());
-    int all = 0;
-    int done = 0;
-    for (Counts c : going) {
-      all += c.total;
-      done += finished(c);
-    }
+    Totals t = Totals.of(runs.values());
     double rate = rate(now, finishedEver.get());
-    StringBuilder b = new StringBuilder(counts(going));
+    StringBuilder b = new StringBuilder(t.toString());
     if (rate > 0) {
       b.append(String.format(Locale.ROOT, " | %s nodes/s", rate >= 100
           ? String.format(Locale.ROOT, "%,.0f", rate) : String.format(Locale.ROOT, "%.1f", rate)));
-      if (done < all) {
-        b.append(" | ETA ").append(clock((long) ((all - done) / rate * 1e9)));
+      if (t.done < t.all) {
+        b.append(" | ETA ").append(clock((long) ((t.all - t.done) / rate * 1e9)));
       }
     }
     b.append(" | ").append(clock(now - startedNanos));
     return b.toString();
   }
 
-  private static int finished(Counts c) {
-    return c.succeeded.get() + c.failed.get() + c.skipped.get() + c.cancelled.get()
-        + c.cached.get();
-  }
+  /** The counts of some runs, summed; as text: done of total, running, failed, skipped… */
+  private record Totals(int all, int done, int running, int failed, int skipped, int cancelled,
+      int cached) {
 
-  /** The counts of {@code going}, summed: done of total, running, failed, skipped… */
-  private static String counts(List<Counts> going) {
-    int all = 0;
-    int done = 0;
-    int running = 0;
-    int bad = 0;
-    int skip = 0;
-    int gone = 0;
-    int hit = 0;
-    for (Counts c : going) {
-      all += c.total;
-      done += finished(c);
-      running += c.running.get();
-      bad += c.failed.get();
-      skip += c.skipped.get();
-      gone += c.cancelled.get();
-      hit += c.cached.get();
+    static Totals of(Iterable<Counts> runs) {
+      int all = 0;
+      int done = 0;
+      int running = 0;
+      int failed = 0;
+      int skipped = 0;
+      int cancelled = 0;
+      int cached = 0;
+      for (Counts c : runs) {
+        int f = c.failed.get();
+        int s = c.skipped.get();
+        int x = c.cancelled.get();
+        int h = c.cached.get();
+        all += c.total;
+        done += c.succeeded.get() + f + s + x + h;
+        running += c.running.get();
+        failed += f;
+        skipped += s;
+        cancelled += x;
+        cached += h;
+      }
+      return new Totals(all, done, running, failed, skipped, cancelled, cached);
     }
-    StringBuilder b = new StringBuilder(120);
-    b.append(String.format(Locale.ROOT, "%,d/%,d done", done, all));
-    if (all > 0) {
-      b.append(String.format(Locale.ROOT, " (%d%%)", (int) (100L * done / all)));
+
+    @Override
+    public String toString() {
+      StringBuilder b = new StringBuilder(120);
+      b.append(String.format(Locale.ROOT, "%,d/%,d done", done, all));
+      if (all > 0) {
+        b.append(String.format(Locale.ROOT, " (%d%%)", (int) (100L * done / all)));
+      }
+      b.append(String.format(Locale.ROOT, " | %,d running | %,d failed", Math.max(0, running),
+          failed));
+      if (skipped > 0) {
+        b.append(String.format(Locale.ROOT, " | %,d skipped", skipped));
+      }
+      if (cancelled > 0) {
+        b.append(String.format(Locale.ROOT, " | %,d cancelled", cancelled));
+      }
+      return b.append(String.format(Locale.ROOT, " | %,d cached", cached)).toString();
     }
-    b.append(String.format(Locale.ROOT, " | %,d running | %,d failed", Math.max(0, running),
-        bad));
-    if (skip > 0) {
-      b.append(String.format(Locale.ROOT, " | %,d skipped", skip));
-    }
-    if (gone > 0) {
-      b.append(String.format(Locale.ROOT, " | %,d cancelled", gone));
-    }
-    b.append(String.format(Locale.ROOT, " | %,d cached", hit));
-    return b.toString();
   }
 
   /** Nodes finished per second over the window (since the start, before a sample is old enough). */

@@ -267,7 +267,7 @@ public final class HtmlReport {
    * the lane that freed up first, or a new one, so a group has as many lanes as it ran tasks at
    * once. -1 for tasks that never ran.
    */
-  static int[] lanes(long[] start, long[] duration, int[] backend, int backends) {
+  static int[] lanes(long[] start, long[] duration, int[] group, int groups) {
     int n = start.length;
     Integer[] order = new Integer[n];
     int ran = 0;
@@ -279,21 +279,21 @@ public final class HtmlReport {
     Arrays.sort(order, 0, ran, (a, b) -> Long.compare(start[a], start[b]));
     int[] lane = new int[n];
     Arrays.fill(lane, -1);
-    List<PriorityQueue<long[]>> free = new ArrayList<>(); // per backend: {end, lane}
-    int[] used = new int[backends];
-    for (int b = 0; b < backends; b++) {
+    List<PriorityQueue<long[]>> free = new ArrayList<>(); // per group: {end, lane}
+    int[] used = new int[groups];
+    for (int b = 0; b < groups; b++) {
       free.add(new PriorityQueue<>((p, q) -> Long.compare(p[0], q[0])));
     }
     for (int k = 0; k < ran; k++) {
       int i = order[k];
-      PriorityQueue<long[]> queue = free.get(backend[i]);
+      PriorityQueue<long[]> queue = free.get(group[i]);
       long end = start[i] + Math.max(0, duration[i]);
       long[] slot = queue.peek();
       if (slot != null && slot[0] <= start[i]) {
         queue.poll();
         slot[0] = end;
       } else {
-        slot = new long[] {end, used[backend[i]]++};
+        slot = new long[] {end, used[group[i]]++};
       }
       lane[i] = (int) slot[1];
       queue.add(slot);

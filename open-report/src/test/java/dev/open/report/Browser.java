@@ -1,5 +1,6 @@
 package dev.open.report;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,12 +45,15 @@ public final class Browser {
   }
 
   static Optional<Path> find() {
-    for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
-      for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-        Path candidate = Path.of(dir, name);
-        if (!dir.isEmpty() && Files.isExecutable(candidate)) {
-          return Optional.of(candidate);
-        }
+    return Stream.of("chromium", "chromium-browser", "google-chrome").map(Browser::onPath)
+        .flatMap(Optional::stream).findFirst();
+  }
+
+  /** The executable {@code command} on the {@code PATH}, if there is one. */
+  static Optional<Path> onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return Optional.of(Path.of(dir, command));
       }
     }
     return Optional.empty();

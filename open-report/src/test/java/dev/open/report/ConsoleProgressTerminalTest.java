@@ -26,7 +26,7 @@ class ConsoleProgressTerminalTest {
 
   @Test
   void onATerminalTheLineIsRedrawnInPlace() throws Exception {
-    assumeTrue(onPath("script"), "util-linux's script is not on the PATH");
+    assumeTrue(Browser.onPath("script").isPresent(), "util-linux's script is not on the PATH");
     String java = javaCommand().stream().map(a -> "'" + a + "'").collect(Collectors.joining(" "));
     Path out = dir.resolve("tty.out");
     ProcessBuilder builder = new ProcessBuilder("script", "-qfec", java + " 2>&1", "/dev/null")
@@ -63,14 +63,5 @@ class ConsoleProgressTerminalTest {
         .collect(Collectors.joining(File.pathSeparator));
     return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         classPath, ProgressChild.class.getName());
-  }
-
-  private static boolean onPath(String command) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

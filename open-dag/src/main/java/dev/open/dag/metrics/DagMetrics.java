@@ -149,24 +149,20 @@ public final class DagMetrics implements ExecutionListener {
   }
 
   private AtomicInteger activeOf(String dag) {
-    AtomicInteger count = active.get(dag);
-    return count != null ? count : active.computeIfAbsent(dag, d -> {
-      AtomicInteger gauge = new AtomicInteger();
-      Gauge.builder("open.dag.runs.active", gauge, AtomicInteger::get)
-          .description("runs started and not finished")
-          .tag("dag", d)
-          .register(registry);
-      return gauge;
-    });
+    return gaugeOf(active, dag, "open.dag.runs.active", "runs started and not finished");
   }
 
   private AtomicInteger runningOf(String dag) {
-    AtomicInteger count = running.get(dag);
-    return count != null ? count : running.computeIfAbsent(dag, d -> {
+    return gaugeOf(running, dag, "open.dag.tasks.running", "tasks running now");
+  }
+
+  /** The count behind the gauge {@code name} of {@code dag}, registered on first use. */
+  private AtomicInteger gaugeOf(ConcurrentMap<String, AtomicInteger> counts, String dag,
+      String name, String description) {
+    AtomicInteger count = counts.get(dag);
+    return count != null ? count : counts.computeIfAbsent(dag, d -> {
       AtomicInteger gauge = new AtomicInteger();
-      Gauge.builder("open.dag.tasks.running", gauge, AtomicInteger::get)
-          .description("tasks running now")
-          .tag("dag", d)
+      Gauge.builder(name, gauge, AtomicInteger::get).description(description).tag("dag", d)
           .register(registry);
       return gauge;
     });
