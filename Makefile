@@ -171,14 +171,17 @@ bench-store: build
 bench-cluster: build
 	$(JAVA) -jar $(BENCH_JAR) cluster all
 
-# docs/benchmarks.md §7: report sizes, the time to write them and to open them in headless Chromium.
-bench-report: jdk cargo-check venv
+# docs/benchmarks.md §7: report sizes, the time to write them and to open them in headless Chromium;
+# then the same random DAGs laid out by ELK (the report's way) and by dagre (npm), side by side.
+bench-report: build
 	for round in 1 2 3; do \
 	  $(MVN) -q install -pl open-report,open-bench -Dtest='ReportInBrowserTest,ReplayReportInBrowserTest' \
 	    -Dsurefire.failIfNoSpecifiedTests=false -Dopen.python=$(abspath $(PY)) >/dev/null; \
 	  cat open-report/target/surefire-reports/*ReportInBrowserTest-output.txt \
 	    open-bench/target/surefire-reports/*ReplayReportInBrowserTest-output.txt | grep 'report figures'; \
 	done
+	$(JAVA) -jar $(BENCH_JAR) layout
+	cd open-bench/js && npm install --no-audit --no-fund --silent && node dagre_layout.js
 
 replay-all: build
 	@for f in ../shared/wfinstances/*.json; do \

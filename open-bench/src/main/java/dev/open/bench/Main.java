@@ -60,6 +60,7 @@ public final class Main {
                                                [--quiet] [--trace]
              java -jar open-bench.jar resume FILE [SECONDS]
              java -jar open-bench.jar heap [NODES]
+             java -jar open-bench.jar layout [NODES...]
              java -jar open-bench.jar schedule WIDE|CHAIN|LAYERED NODES RUNS
              java -jar open-bench.jar recovery [TRIALS]
              java -jar open-bench.jar chaos [CALLS] [KILLS] [SEED]
@@ -80,6 +81,7 @@ public final class Main {
       case "inflight" -> System.exit(dev.open.bench.dag.InFlightTiming.run(rest, System.out));
       case "resume" -> System.exit(dev.open.bench.wfcommons.ResumeTiming.run(rest, System.out));
       case "heap" -> System.exit(HeapFootprint.run(rest, System.out));
+      case "layout" -> System.exit(LayoutTiming.run(rest, System.out));
       case "cluster" -> System.exit(dev.open.bench.cluster.ClusterTiming.run(rest, System.out));
       default -> org.openjdk.jmh.Main.main(args);
     }
